@@ -1,0 +1,142 @@
+//! Running the checks over a snapshot.
+
+use bulwark_k8s::{PodTemplate, Snapshot};
+use bulwark_model::{Finding, Note, NoteKind, Suppression};
+use rayon::prelude::*;
+
+use crate::cx::Cx;
+use crate::meta::Scope;
+use crate::registry::{Check, all};
+use crate::suppress::Suppressor;
+
+/// Options that change what checks report.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The namespace objects without one land in.
+    pub default_namespace: String,
+    /// Whether the user chose [`Options::default_namespace`] (`--default-namespace`).
+    pub default_namespace_given: bool,
+    /// Whether `bulwark.dev/ignore` annotations are honoured (`--no-annotation-ignores` turns
+    /// them off).
+    pub annotation_ignores: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            default_namespace: "default".to_string(),
+            default_namespace_given: false,
+            annotation_ignores: true,
+        }
+    }
+}
+
+/// Which checks run. A check runs when it is in `only` (or `only` is empty) and not in `skip`.
+/// Entries are check ids or names.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Run only these.
+    pub only: Vec<String>,
+    /// Never run these.
+    pub skip: Vec<String>,
+}
+
+impl Selection {
+    /// Every entry that names no check, for a clear error before scanning.
+    pub fn unknown(&self) -> Vec<String> {
+        self.only
+            .iter()
+            .chain(&self.skip)
+            .filter(|s| crate::find(s).is_none())
+            .cloned()
+            .collect()
+    }
+
+    fn selects(&self, check: &dyn Check) -> bool {
+        let m = check.meta();
+        let named = |s: &String| s.eq_ignore_ascii_case(m.id) || s == m.name;
+        (self.only.is_empty() || self.only.iter().any(named)) && !self.skip.iter().any(named)
+    }
+}
+
+/// A finding and, if a suppression annotation covers it, why it is suppressed.
+#[derive(Debug, Clone)]
+pub struct CheckedFinding {
+    /// The finding.
+    pub finding: Finding,
+    /// The annotation that suppresses it, if any.
+    pub suppression: Option<Suppression>,
+}
+
+/// What the checks produced.
+#[derive(Debug, Default)]
+pub struct RunOutput {
+    /// Findings in object order, each with its annotation suppression if any.
+    pub findings: Vec<CheckedFinding>,
+    /// Problems with suppression annotations (unknown ids).
+    pub notes: Vec<Note>,
+}
+
+/// Runs the selected checks on every object of `snapshot`.
+pub fn run(snapshot: &Snapshot, selection: &Selection, options: &Options) -> RunOutput {
+    let checks: Vec<&dyn Check> = all()
+        .iter()
+        .copied()
+        .filter(|c| selection.selects(*c))
+        .collect();
+    let per_object: Vec<RunOutput> = snapshot
+        .objects()
+        .par_iter()
+        .map(|object| {
+            let pod = PodTemplate::of(object);
+            let mut findings = Vec::new();
+            for check in &checks {
+                let meta = check.meta();
+                let applies = match meta.scope {
+                    Scope::Workload => pod.is_some(),
+                    Scope::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
+                    Scope::AnyObject => true,
+                };
+                if !applies {
+                    continue;
+                }
+                let mut cx = Cx {
+                    snapshot,
+                    object,
+                    pod,
+                    options,
+                    meta,
+                    out: Vec::new(),
+                };
+                check.run(&mut cx);
+                findings.append(&mut cx.out);
+            }
+            let mut notes = Vec::new();
+            let suppressor = options
+                .annotation_ignores
+                .then(|| Suppressor::new(object, pod.as_ref(), &mut notes));
+            let findings = findings
+                .into_iter()
+                .map(|finding| CheckedFinding {
+                    suppression: suppressor.as_ref().and_then(|s| s.suppression(&finding)),
+                    finding,
+                })
+                .collect();
+            RunOutput { findings, notes }
+        })
+        .collect();
+    let mut out = RunOutput::default();
+    for mut o in per_object {
+        out.findings.append(&mut o.findings);
+        out.notes.append(&mut o.notes);
+    }
+    out
+}
+
+pub(crate) fn note(path: &str, message: String) -> Note {
+    Note {
+        kind: NoteKind::Other,
+        path: Some(path.to_string()),
+        message,
+    }
+}

@@ -1,0 +1,468 @@
+//! Helpers shared by several checks.
+
+use bulwark_k8s::{ContainerRef, Node, PodTemplate, Pos};
+
+/// `"a", "b"`: each item quoted, joined by `, `.
+pub(crate) fn quoted<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|s| format!("{:?}", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The value of `key` in `map` and the position of the key (the line users look for).
+pub(crate) fn field<'a>(map: Option<&'a Node>, key: &str) -> Option<(&'a Node, Pos)> {
+    let e = map?.entry(key)?;
+    if e.value.is_null() {
+        return None;
+    }
+    Some((&e.value, e.key_pos))
+}
+
+/// The best position for a container finding about `keys` under its `securityContext`: the
+/// deepest of those fields that exists, else the container itself.
+pub(crate) fn sc_pos(c: &ContainerRef<'_>, keys: &[&str]) -> Pos {
+    let mut node = c.node;
+    let mut pos = c.node.pos;
+    for key in std::iter::once(&"securityContext").chain(keys) {
+        match node.entry(key) {
+            Some(e) if !e.value.is_null() => {
+                pos = e.key_pos;
+                node = &e.value;
+            }
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// The position of the pod spec's `securityContext.<keys>`, else of the pod spec.
+pub(crate) fn pod_sc_pos(pod: &PodTemplate<'_>, keys: &[&str]) -> Pos {
+    let mut node = pod.spec;
+    let mut pos = pod.spec.pos;
+    for key in std::iter::once(&"securityContext").chain(keys) {
+        match node.entry(key) {
+            Some(e) if !e.value.is_null() => {
+                pos = e.key_pos;
+                node = &e.value;
+            }
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// Names how a container is referred to in messages: `container "app"`, `init container "x"`.
+pub(crate) fn who(c: &ContainerRef<'_>) -> String {
+    format!("{} {:?}", c.kind.noun(), c.name)
+}
+
+/// The strings of a sequence of scalars, with each item's position.
+pub(crate) fn strings(node: Option<&Node>) -> Vec<(&str, Pos)> {
+    node.and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|n| Some((n.as_str()?, n.pos)))
+        .collect()
+}
+
+/// A container image reference split into its parts.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ImageRef<'a> {
+    /// Registry and repository, e.g. `ghcr.io/org/app`.
+    pub repository: &'a str,
+    /// The tag, if one is given.
+    pub tag: Option<&'a str>,
+    /// The digest (`sha256:…`), if one is given.
+    pub digest: Option<&'a str>,
+}
+
+/// Splits `[registry[:port]/]path[:tag][@digest]`.
+pub(crate) fn parse_image(image: &str) -> ImageRef<'_> {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d).filter(|d| !d.is_empty())),
+        None => (image, None),
+    };
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (repository, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (
+            &rest[..last_slash + i],
+            Some(&rest[last_slash + i + 1..]).filter(|t| !t.is_empty()),
+        ),
+        None => (rest, None),
+    };
+    ImageRef {
+        repository,
+        tag,
+        digest,
+    }
+}
+
+/// Whether a capability list entry names `cap` the way container runtimes read it: case
+/// does not matter and a `CAP_` prefix is optional (containerd and CRI-O upper-case and prefix
+/// the names they are given).
+pub(crate) fn cap_matches(entry: &str, cap: &str) -> bool {
+    let e = entry.trim();
+    let e = e
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("CAP_"))
+        .map_or(e, |_| &e[4..]);
+    e.eq_ignore_ascii_case(cap)
+}
+
+/// Words that make an environment variable or configuration key name a credential.
+const SENSITIVE_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "APIKEY",
+    "API_KEY",
+    "ACCESSKEY",
+    "ACCESS_KEY",
+    "PRIVATEKEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+    "AUTHKEY",
+    "AUTH_KEY",
+    "SIGNING_KEY",
+    "ENCRYPTION_KEY",
+    "MASTER_KEY",
+    "CLIENT_KEY",
+    "CONNECTION_STRING",
+];
+
+/// Name endings that make a sensitive-looking name refer to something else: where a secret is,
+/// not the secret (`TOKEN_FILE`, `SECRET_NAME`, `ACCESS_KEY_ID`).
+const NOT_A_VALUE_SUFFIXES: &[&str] = &[
+    "_FILE",
+    "_PATH",
+    "_DIR",
+    "_NAME",
+    "_REF",
+    "_ID",
+    "_KEY_ID",
+    "_TTL",
+    "_TIMEOUT",
+    "_EXPIRY",
+    "_EXPIRATION",
+    "_LENGTH",
+    "_ENABLED",
+    "_MODE",
+    "_TYPE",
+    "_AUDIENCE",
+    "_ISSUER",
+    "_HEADER",
+    "_URL",
+    "_URI",
+    "_ENDPOINT",
+    "_ROTATION",
+    "_VERSION",
+    "_FIELD",
+    "_PROVIDER",
+    "_SOURCE",
+    "_LOCATION",
+    "_KEYNAME",
+    "_SECRETNAME",
+];
+
+/// Whether a variable or key name says it holds a credential (`DB_PASSWORD`, `api-token`,
+/// `aws.secretAccessKey`), as opposed to naming where one is (`TOKEN_FILE`).
+pub(crate) fn is_sensitive_name(name: &str) -> bool {
+    let upper: String = name
+        .chars()
+        .map(|c| match c {
+            '-' | '.' | ' ' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    // camelCase word boundaries: secretAccessKey -> SECRET_ACCESS_KEY as well.
+    let mut snake = String::with_capacity(name.len() + 8);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            snake.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        snake.push(match c {
+            '-' | '.' | ' ' => '_',
+            c => c.to_ascii_uppercase(),
+        });
+    }
+    let hit = |n: &str| {
+        SENSITIVE_WORDS.iter().any(|w| n.contains(w))
+            || n == "PASS"
+            || n.ends_with("_PASS")
+            || n == "PWD"
+            || n.ends_with("_PWD")
+    };
+    let refers = |n: &str| NOT_A_VALUE_SUFFIXES.iter().any(|s| n.ends_with(s));
+    (hit(&upper) || hit(&snake)) && !refers(&upper) && !refers(&snake)
+}
+
+/// Whether a value is a placeholder or reference rather than a credential: empty, a variable
+/// (`${X}`, `$(X)`, `$X`), a template (`{{ … }}`), an angle-bracket placeholder (`<PASSWORD>`),
+/// masked text (`xxxx`, `****`), a path, a boolean or a small number.
+pub(crate) fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    if v.len() < 4 {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if v.starts_with("${") || v.starts_with("$(") || v.contains("{{") {
+        return true;
+    }
+    if v.starts_with('$')
+        && v[1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return true;
+    }
+    if v.starts_with('<') && v.ends_with('>') {
+        return true;
+    }
+    if v.starts_with('/') || v.starts_with("./") || v.starts_with("file://") {
+        return true;
+    }
+    if v.chars()
+        .all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '#'))
+    {
+        return true;
+    }
+    matches!(
+        lower.as_str(),
+        "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "none"
+            | "null"
+            | "nil"
+            | "enabled"
+            | "disabled"
+            | "redacted"
+    )
+}
+
+/// Well-known default passwords: a literal one of these is reported as a default password.
+const DEFAULT_PASSWORDS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "password",
+    "passw0rd",
+    "p@ssw0rd",
+    "admin",
+    "administrator",
+    "root",
+    "secret",
+    "default",
+    "letmein",
+    "welcome",
+    "qwerty",
+    "123456",
+    "12345678",
+    "1234",
+    "test",
+    "guest",
+    "postgres",
+    "mysql",
+    "example",
+];
+
+/// Whether `value` is a well-known default password.
+pub(crate) fn is_default_password(value: &str) -> bool {
+    let lower = value.trim().to_ascii_lowercase();
+    DEFAULT_PASSWORDS.contains(&lower.as_str())
+}
+
+/// Describes a credential without revealing it.
+pub(crate) fn redacted(value: &str) -> String {
+    let n = value.chars().count();
+    if is_default_password(value) {
+        format!("a well-known default password ({n} characters, redacted)")
+    } else {
+        format!("a literal value ({n} characters, redacted)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references() {
+        let cases = [
+            ("nginx", "nginx", None, None),
+            ("nginx:1.25", "nginx", Some("1.25"), None),
+            ("localhost:5000/app", "localhost:5000/app", None, None),
+            (
+                "localhost:5000/app:v1",
+                "localhost:5000/app",
+                Some("v1"),
+                None,
+            ),
+            (
+                "ghcr.io/o/a@sha256:abc",
+                "ghcr.io/o/a",
+                None,
+                Some("sha256:abc"),
+            ),
+            (
+                "ghcr.io/o/a:1@sha256:abc",
+                "ghcr.io/o/a",
+                Some("1"),
+                Some("sha256:abc"),
+            ),
+        ];
+        for (image, repository, tag, digest) in cases {
+            assert_eq!(
+                parse_image(image),
+                ImageRef {
+                    repository,
+                    tag,
+                    digest
+                },
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for n in [
+            "DB_PASSWORD",
+            "password",
+            "API_TOKEN",
+            "aws.secretAccessKey",
+            "clientSecret",
+            "MYSQL_ROOT_PASS",
+            "github-token",
+            "STRIPE_API_KEY",
+        ] {
+            assert!(is_sensitive_name(n), "{n}");
+        }
+        for n in [
+            "PASSWORD_FILE",
+            "TOKEN_PATH",
+            "SECRET_NAME",
+            "AWS_ACCESS_KEY_ID",
+            "PATH",
+            "HOSTNAME",
+            "USER",
+            "KEYCLOAK_URL",
+            "TOKEN_TTL",
+            "PASSTHROUGH",
+        ] {
+            assert!(!is_sensitive_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        for v in [
+            "",
+            "${DB_PASS}",
+            "$(SECRET)",
+            "$TOKEN",
+            "{{ .Values.x }}",
+            "<PASSWORD>",
+            "xxxxxx",
+            "******",
+            "/var/run/secrets/token",
+            "true",
+            "abc",
+        ] {
+            assert!(is_placeholder(v), "{v:?}");
+        }
+        for v in ["hunter22", "changeme", "s3cr3t-v4lue", "AKIA0000EXAMPLE"] {
+            assert!(!is_placeholder(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn capability_names_as_runtimes_read_them() {
+        assert!(cap_matches("NET_RAW", "NET_RAW"));
+        assert!(cap_matches("net_raw", "NET_RAW"));
+        assert!(cap_matches("CAP_NET_RAW", "NET_RAW"));
+        assert!(!cap_matches("NET_ADMIN", "NET_RAW"));
+    }
+}
+
+/// Reports `spec.<field>: true` (the host-namespace checks).
+pub(crate) fn report_true_pod_field(cx: &mut crate::Cx<'_>, field_name: &str, consequence: &str) {
+    let pod = cx.pod();
+    if let Some((v, pos)) = field(Some(pod.spec), field_name) {
+        if v.as_bool() == Some(true) {
+            cx.report_pod(
+                field_name,
+                pos,
+                format!("pod sets {field_name}: true: {consequence}"),
+            );
+        }
+    }
+}
+
+/// Reports containers without `resources.limits.<resource>` (the limit checks). Ephemeral
+/// containers are skipped: the API does not allow resources on them.
+pub(crate) fn report_missing_limit(cx: &mut crate::Cx<'_>, resource: &str) {
+    let pod = cx.pod();
+    for c in pod.containers() {
+        if c.kind == bulwark_k8s::ContainerKind::Ephemeral {
+            continue;
+        }
+        let limits = c.node.path(&["resources", "limits"]);
+        if limits.and_then(|l| l.get(resource)).is_some() {
+            continue;
+        }
+        let resources = c.node.entry("resources");
+        let pos = resources
+            .and_then(|r| r.value.entry("limits"))
+            .or(resources)
+            .map_or(c.node.pos, |e| e.key_pos);
+        cx.report_container(
+            &c,
+            &format!("resources.limits.{resource}"),
+            pos,
+            format!("{} sets no {resource} limit", who(&c)),
+        );
+    }
+}
+
+/// The service account a pod runs as (`serviceAccountName`, the deprecated
+/// `serviceAccount`, else `default`) and where that is written.
+pub(crate) fn service_account<'a>(pod: &PodTemplate<'a>) -> (&'a str, Option<Pos>) {
+    for key in ["serviceAccountName", "serviceAccount"] {
+        if let Some((v, pos)) = field(Some(pod.spec), key) {
+            if let Some(name) = v.as_str().filter(|n| !n.is_empty()) {
+                return (name, Some(pos));
+            }
+        }
+    }
+    ("default", None)
+}
+
+/// Whether the pod gets a service-account token mounted, and whether someone decided that
+/// explicitly: `Some(true/false)` when the pod or its ServiceAccount object sets
+/// `automountServiceAccountToken` (the pod's setting wins), `None` when neither does (the
+/// token is mounted by default).
+pub(crate) fn token_automount(cx: &crate::Cx<'_>, pod: &PodTemplate<'_>, sa: &str) -> Option<bool> {
+    if let Some(v) = pod
+        .spec
+        .get("automountServiceAccountToken")
+        .and_then(Node::as_bool)
+    {
+        return Some(v);
+    }
+    let ns = cx
+        .object
+        .effective_namespace(&cx.options.default_namespace)
+        .unwrap_or_default();
+    cx.snapshot
+        .service_account(&ns, sa)
+        .and_then(|o| o.root.get("automountServiceAccountToken"))
+        .and_then(Node::as_bool)
+}

@@ -1,0 +1,137 @@
+//! One Kubernetes object from a manifest.
+
+use std::sync::Arc;
+
+use bulwark_model::{Location, ResourceRef};
+
+use crate::node::{Node, Pos};
+use crate::scope::is_cluster_scoped;
+
+/// One Kubernetes object, kept whole (unknown kinds and CRDs included) with its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The file it came from, as shown to the user (`-` for stdin).
+    pub path: Arc<str>,
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`, else `metadata.generateName`, else `<unnamed>`.
+    pub name: String,
+    /// `metadata.namespace` as written, if it was.
+    pub namespace: Option<String>,
+    /// The whole object.
+    pub root: Node,
+    /// Field-path prefix of the object inside its document (`items[3].` for a member of a
+    /// `kind: List`), empty for a top-level object.
+    pub field_prefix: String,
+}
+
+impl Object {
+    /// Builds an object from a mapping that has `apiVersion` and `kind` (else `None`).
+    pub fn from_node(path: Arc<str>, root: Node, field_prefix: String) -> Option<Object> {
+        let api_version = root.get("apiVersion")?.as_str()?.to_string();
+        let kind = root.get("kind")?.as_str()?.to_string();
+        if api_version.is_empty() || kind.is_empty() {
+            return None;
+        }
+        let meta = root.get("metadata");
+        let name = meta
+            .and_then(|m| m.get("name"))
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                meta.and_then(|m| m.get("generateName"))
+                    .and_then(Node::as_str)
+            })
+            .unwrap_or("<unnamed>")
+            .to_string();
+        let namespace = meta
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        Some(Object {
+            path,
+            api_version,
+            kind,
+            name,
+            namespace,
+            root,
+            field_prefix,
+        })
+    }
+
+    /// The API group (`apps` for `apps/v1`, `""` for `v1`).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    /// Where the object starts.
+    pub fn pos(&self) -> Pos {
+        self.root.pos
+    }
+
+    /// `metadata`, if present.
+    pub fn metadata(&self) -> Option<&Node> {
+        self.root.get("metadata")
+    }
+
+    /// `metadata.labels` as string pairs.
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.metadata()
+            .and_then(|m| m.get("labels"))
+            .into_iter()
+            .flat_map(Node::str_pairs)
+    }
+
+    /// `metadata.annotations` as string pairs.
+    pub fn annotations(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.metadata()
+            .and_then(|m| m.get("annotations"))
+            .into_iter()
+            .flat_map(Node::str_pairs)
+    }
+
+    /// Whether the kind is cluster-scoped.
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(self.group(), &self.kind)
+    }
+
+    /// The namespace the object lands in: its own, else `default_namespace`; `None` when
+    /// cluster-scoped.
+    pub fn effective_namespace(&self, default_namespace: &str) -> Option<String> {
+        if self.is_cluster_scoped() {
+            None
+        } else {
+            Some(
+                self.namespace
+                    .clone()
+                    .unwrap_or_else(|| default_namespace.to_string()),
+            )
+        }
+    }
+
+    /// A reference to this object (and optionally one of its containers) for findings.
+    pub fn resource_ref(&self, default_namespace: &str, container: Option<&str>) -> ResourceRef {
+        ResourceRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.effective_namespace(default_namespace),
+            name: self.name.clone(),
+            container: container.map(str::to_string),
+        }
+    }
+
+    /// A location in this object's file: `field` is relative to the object.
+    pub fn location(&self, pos: Pos, field: Option<&str>) -> Location {
+        Location {
+            path: self.path.to_string(),
+            line: Some(pos.line),
+            column: Some(pos.col),
+            field: field.map(|f| format!("{}{f}", self.field_prefix)),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! All objects of one scan, with the lookups checks need across objects.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::node::Node;
+use crate::object::Object;
+
+/// Every object of one scan, indexed for cross-object lookups. Checks read a snapshot and never
+/// a live cluster, so the CLI, a future admission webhook and the tests run the same code.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    objects: Vec<Object>,
+    default_namespace: String,
+    service_accounts: HashMap<(String, String), usize>,
+    bound_service_accounts: HashSet<(String, String)>,
+    bound_sa_namespaces: HashSet<String>,
+    all_service_accounts_bound: bool,
+}
+
+impl Snapshot {
+    /// Indexes `objects`. Objects without a namespace land in `default_namespace`.
+    pub fn new(objects: Vec<Object>, default_namespace: &str) -> Snapshot {
+        let mut s = Snapshot {
+            objects,
+            default_namespace: default_namespace.to_string(),
+            ..Snapshot::default()
+        };
+        for (i, o) in s.objects.iter().enumerate() {
+            let ns = o.effective_namespace(default_namespace);
+            match o.kind.as_str() {
+                "ServiceAccount" if o.group().is_empty() => {
+                    if let Some(ns) = ns {
+                        s.service_accounts.insert((ns, o.name.clone()), i);
+                    }
+                }
+                "RoleBinding" | "ClusterRoleBinding"
+                    if o.group() == "rbac.authorization.k8s.io" =>
+                {
+                    let subjects = o.root.get("subjects").and_then(Node::as_seq).unwrap_or(&[]);
+                    for subject in subjects {
+                        let kind = subject.get("kind").and_then(Node::as_str).unwrap_or("");
+                        let name = subject.get("name").and_then(Node::as_str).unwrap_or("");
+                        match kind {
+                            "ServiceAccount" => {
+                                let sa_ns = subject
+                                    .get("namespace")
+                                    .and_then(Node::as_str)
+                                    .map(str::to_string)
+                                    .or_else(|| ns.clone())
+                                    .unwrap_or_else(|| default_namespace.to_string());
+                                s.bound_service_accounts.insert((sa_ns, name.to_string()));
+                            }
+                            "Group" if name == "system:serviceaccounts" => {
+                                s.all_service_accounts_bound = true;
+                            }
+                            "Group" => {
+                                if let Some(sa_ns) = name.strip_prefix("system:serviceaccounts:") {
+                                    s.bound_sa_namespaces.insert(sa_ns.to_string());
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// Every object, in input order.
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    /// Consumes the snapshot, returning its objects.
+    pub fn into_objects(self) -> Vec<Object> {
+        self.objects
+    }
+
+    /// The namespace given to objects that do not name one.
+    pub fn default_namespace(&self) -> &str {
+        &self.default_namespace
+    }
+
+    /// The ServiceAccount object `namespace/name`, if it is part of the scan.
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&Object> {
+        self.service_accounts
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|&i| &self.objects[i])
+    }
+
+    /// Whether any RoleBinding or ClusterRoleBinding in the scan names the service account
+    /// `namespace/name` (directly, or through the `system:serviceaccounts[:namespace]` groups).
+    pub fn service_account_is_bound(&self, namespace: &str, name: &str) -> bool {
+        self.all_service_accounts_bound
+            || self.bound_sa_namespaces.contains(namespace)
+            || self
+                .bound_service_accounts
+                .contains(&(namespace.to_string(), name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Limits, load_bytes};
+
+    #[test]
+    fn bindings_and_service_accounts_are_indexed() {
+        let text = r"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app, namespace: prod}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: rb, namespace: prod}
+subjects: [{kind: ServiceAccount, name: app}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: crb}
+subjects: [{kind: Group, name: 'system:serviceaccounts:ops'}]
+";
+        let objs = load_bytes("s.yaml", text.as_bytes(), &Limits::default()).objects;
+        let snap = Snapshot::new(objs, "default");
+        assert!(snap.service_account("prod", "app").is_some());
+        assert!(snap.service_account("default", "app").is_none());
+        assert!(snap.service_account_is_bound("prod", "app"));
+        assert!(!snap.service_account_is_bound("prod", "other"));
+        assert!(snap.service_account_is_bound("ops", "anything"));
+    }
+}

@@ -1,0 +1,483 @@
+//! YAML streams to [`Node`] trees, bounded in depth and size.
+//!
+//! The stream is split into documents at `---` lines first, and each document is parsed on its
+//! own, so one broken document does not hide the others. Anchors and aliases are expanded (with
+//! YAML merge keys, as go-yaml does) under a node budget, which defeats alias bombs.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::node::{Entry, Node, Pos, Scalar, ScalarStyle, Value};
+use crate::{Limits, ParseError};
+
+/// One parsed document, or the error that stopped it.
+pub(crate) type DocResult = Result<Node, ParseError>;
+
+/// Parses a YAML stream into its documents. Empty documents are dropped. An error in one
+/// `---`-separated chunk is reported for that chunk and parsing continues with the next one.
+pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Vec<DocResult> {
+    let mut budget = Budget::new(limits);
+    let mut out = Vec::new();
+    for chunk in split_documents(text) {
+        if out.iter().filter(|d: &&DocResult| d.is_err()).count() >= limits.max_errors_per_file {
+            break;
+        }
+        match parse_chunk(chunk.text, chunk.first_line, limits, &mut budget) {
+            Ok(docs) => out.extend(docs.into_iter().map(Ok)),
+            Err(e) => {
+                let fatal = matches!(e, ParseError::TooManyNodes { .. });
+                out.push(Err(e));
+                if fatal {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A slice of the stream that starts at a document boundary.
+struct Chunk<'a> {
+    text: &'a str,
+    /// 1-based line of the chunk's first line in the whole stream.
+    first_line: u32,
+}
+
+/// Splits at lines that start a document (`---` followed by nothing or whitespace), keeping
+/// directive lines (`%YAML`) with the document they precede.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u32;
+    let mut line_no = 1u32;
+    let mut offset = 0usize;
+    let mut pending_directive: Option<(usize, u32)> = None;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_directive = bare.starts_with('%');
+        let is_doc_start = bare == "---"
+            || bare.starts_with("--- ")
+            || bare.starts_with("---\t")
+            || bare.starts_with("---#");
+        if is_directive && pending_directive.is_none() {
+            pending_directive = Some((offset, line_no));
+        } else if is_doc_start {
+            let (cut, cut_line) = pending_directive.take().unwrap_or((offset, line_no));
+            if cut > start {
+                chunks.push(Chunk {
+                    text: &text[start..cut],
+                    first_line: start_line,
+                });
+            }
+            start = cut;
+            start_line = cut_line;
+        } else if !is_directive {
+            pending_directive = None;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    if start < text.len() {
+        chunks.push(Chunk {
+            text: &text[start..],
+            first_line: start_line,
+        });
+    }
+    chunks
+}
+
+/// Counts nodes across a whole file, so neither size nor aliases can exhaust memory.
+struct Budget {
+    nodes: usize,
+    max_nodes: usize,
+    alias_nodes: usize,
+    max_alias_nodes: usize,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        Budget {
+            nodes: 0,
+            max_nodes: limits.max_nodes,
+            alias_nodes: 0,
+            max_alias_nodes: limits.max_alias_nodes,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        /// The pending key: its text, position, and whether it was a plain `<<`.
+        key: Option<(String, Pos, bool)>,
+        pos: Pos,
+        anchor: usize,
+    },
+}
+
+struct Builder<'l> {
+    limits: &'l Limits,
+    line_offset: u32,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    docs: Vec<Node>,
+}
+
+fn parse_chunk(
+    text: &str,
+    first_line: u32,
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Result<Vec<Node>, ParseError> {
+    let mut b = Builder {
+        limits,
+        line_offset: first_line - 1,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        docs: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| ParseError::Yaml {
+            message: e.info().to_string(),
+            pos: b.pos(*e.marker()),
+        })?;
+        match event {
+            Event::StreamEnd => break,
+            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = scalar_style(style, tag.as_ref());
+                let node = Node {
+                    value: Value::Scalar(Scalar { text, style }),
+                    pos: b.pos(mark),
+                };
+                b.charge(budget, 1, false)?;
+                b.complete(node, anchor, style == ScalarStyle::Plain)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                b.open(Frame::Seq {
+                    items: Vec::new(),
+                    pos: b.pos(mark),
+                    anchor,
+                })?;
+                b.charge(budget, 1, false)?;
+            }
+            Event::MappingStart(anchor, _) => {
+                b.open(Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    pos: b.pos(mark),
+                    anchor,
+                })?;
+                b.charge(budget, 1, false)?;
+            }
+            Event::SequenceEnd => match b.stack.pop() {
+                Some(Frame::Seq {
+                    items, pos, anchor, ..
+                }) => {
+                    let node = Node {
+                        value: Value::Seq(items),
+                        pos,
+                    };
+                    b.complete(node, anchor, false)?;
+                }
+                _ => return Err(b.internal(mark, "unbalanced sequence end")),
+            },
+            Event::MappingEnd => match b.stack.pop() {
+                Some(Frame::Map {
+                    entries,
+                    pos,
+                    anchor,
+                    ..
+                }) => {
+                    let entries = apply_merge_keys(entries, budget)?;
+                    let node = Node {
+                        value: Value::Map(entries),
+                        pos,
+                    };
+                    b.complete(node, anchor, false)?;
+                }
+                _ => return Err(b.internal(mark, "unbalanced mapping end")),
+            },
+            Event::Alias(id) => {
+                let pos = b.pos(mark);
+                let Some((node, count)) = b.anchors.get(&id) else {
+                    return Err(ParseError::UnknownAnchor { pos });
+                };
+                let (node, count) = (node.clone(), *count);
+                b.charge(budget, count, true)?;
+                b.complete(node, 0, false)?;
+            }
+        }
+    }
+    Ok(b.docs)
+}
+
+/// Quoted and block scalars are strings; so is a plain scalar tagged `!!str`.
+fn scalar_style(style: TScalarStyle, tag: Option<&Tag>) -> ScalarStyle {
+    let tagged_str = tag.is_some_and(|t| {
+        t.suffix == "str" && (t.handle == "!!" || t.handle == "tag:yaml.org,2002:")
+    });
+    if style == TScalarStyle::Plain && !tagged_str {
+        ScalarStyle::Plain
+    } else {
+        ScalarStyle::Quoted
+    }
+}
+
+impl Builder<'_> {
+    fn pos(&self, m: Marker) -> Pos {
+        let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
+        let col = u32::try_from(m.col()).unwrap_or(u32::MAX);
+        Pos {
+            line: line.saturating_add(self.line_offset),
+            col: col.saturating_add(1),
+        }
+    }
+
+    fn internal(&self, m: Marker, what: &str) -> ParseError {
+        ParseError::Yaml {
+            message: what.to_string(),
+            pos: self.pos(m),
+        }
+    }
+
+    fn charge(&self, budget: &mut Budget, n: usize, alias: bool) -> Result<(), ParseError> {
+        budget.nodes = budget.nodes.saturating_add(n);
+        if alias {
+            budget.alias_nodes = budget.alias_nodes.saturating_add(n);
+        }
+        if budget.nodes > budget.max_nodes {
+            return Err(ParseError::TooManyNodes {
+                limit: budget.max_nodes,
+            });
+        }
+        if budget.alias_nodes > budget.max_alias_nodes {
+            return Err(ParseError::TooManyNodes {
+                limit: budget.max_alias_nodes,
+            });
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, frame: Frame) -> Result<(), ParseError> {
+        if self.stack.len() >= self.limits.max_depth {
+            let pos = match &frame {
+                Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
+            };
+            return Err(ParseError::TooDeep {
+                limit: self.limits.max_depth,
+                pos,
+            });
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Hands a finished node to its parent (or makes it a document).
+    fn complete(&mut self, node: Node, anchor: usize, plain: bool) -> Result<(), ParseError> {
+        if anchor != 0 {
+            let count = node.count();
+            self.anchors.insert(anchor, (node.clone(), count));
+        }
+        match self.stack.last_mut() {
+            None => {
+                if !node.is_null() {
+                    self.docs.push(node);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries, key, pos, ..
+            }) => match key.take() {
+                None => {
+                    // A block mapping's start mark can sit after its first key; the first key is
+                    // where the mapping really starts.
+                    if entries.is_empty() && node_starts_before(&node, *pos) {
+                        *pos = node.pos;
+                    }
+                    let text = match &node.value {
+                        Value::Scalar(s) => s.text.clone(),
+                        _ => node.to_json().to_string(),
+                    };
+                    *key = Some((text.clone(), node.pos, plain && text == "<<"));
+                }
+                Some((k, key_pos, merge)) => {
+                    let k = if merge { MERGE_KEY.to_string() } else { k };
+                    entries.push(Entry {
+                        key: k,
+                        key_pos,
+                        value: node,
+                    });
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Marks a merge entry internally so a quoted `"<<"` key is never mistaken for one.
+const MERGE_KEY: &str = "<<\0merge";
+
+fn node_starts_before(node: &Node, pos: Pos) -> bool {
+    (node.pos.line, node.pos.col) < (pos.line, pos.col)
+}
+
+/// Applies YAML merge keys (`<<: *base` or `<<: [*a, *b]`): explicit keys win, then earlier
+/// merge sources over later ones.
+fn apply_merge_keys(entries: Vec<Entry>, budget: &mut Budget) -> Result<Vec<Entry>, ParseError> {
+    if !entries.iter().any(|e| e.key == MERGE_KEY) {
+        return Ok(entries);
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    let mut sources = Vec::new();
+    for e in entries {
+        if e.key == MERGE_KEY {
+            sources.push(e.value);
+        } else {
+            out.push(e);
+        }
+    }
+    for source in sources {
+        let maps: Vec<Node> = match source.value {
+            Value::Map(_) => vec![source],
+            Value::Seq(items) => items,
+            Value::Scalar(_) => {
+                return Err(ParseError::Yaml {
+                    message: "merge key `<<` must refer to a mapping or a list of mappings"
+                        .to_string(),
+                    pos: source.pos,
+                });
+            }
+        };
+        for m in maps {
+            let Value::Map(merged) = m.value else {
+                return Err(ParseError::Yaml {
+                    message: "merge key `<<` list must hold only mappings".to_string(),
+                    pos: m.pos,
+                });
+            };
+            for e in merged {
+                if !out.iter().any(|o| o.key == e.key) {
+                    budget.alias_nodes = budget.alias_nodes.saturating_add(e.value.count());
+                    if budget.alias_nodes > budget.max_alias_nodes {
+                        return Err(ParseError::TooManyNodes {
+                            limit: budget.max_alias_nodes,
+                        });
+                    }
+                    out.push(e);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Vec<DocResult> {
+        parse_stream(text, &Limits::default())
+    }
+
+    fn one(text: &str) -> Node {
+        let mut docs = parse(text);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.pop().expect("one doc").expect("parses")
+    }
+
+    #[test]
+    fn positions_are_one_based_lines_and_columns() {
+        let n = one("a: 1\nb:\n  c: x\n");
+        let b = n.entry("b").expect("b");
+        assert_eq!(b.key_pos, Pos { line: 2, col: 1 });
+        assert_eq!(b.value.pos, Pos { line: 3, col: 3 });
+        assert_eq!(b.value.get("c").expect("c").pos, Pos { line: 3, col: 6 });
+        assert_eq!(n.pos, Pos { line: 1, col: 1 });
+    }
+
+    #[test]
+    fn documents_keep_stream_line_numbers() {
+        let docs = parse("a: 1\n---\nb: 2\n---\n\n---\nc: [\n---\nd: 4\n");
+        assert_eq!(
+            docs.len(),
+            4,
+            "empty document dropped, broken one kept as error"
+        );
+        assert_eq!(docs[1].as_ref().expect("b").pos.line, 3);
+        let err = docs[2].as_ref().expect_err("broken flow sequence");
+        assert_eq!(err.pos().map(|p| p.line), Some(8), "{err}");
+        assert_eq!(docs[3].as_ref().expect("d").pos.line, 9);
+    }
+
+    #[test]
+    fn directives_stay_with_their_document() {
+        let docs = parse("a: 1\n%YAML 1.1\n---\nb: 2\n");
+        assert!(docs.iter().all(Result::is_ok), "{docs:?}");
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn aliases_and_merge_keys_expand() {
+        let n = one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n");
+        let u = n.get("use").expect("use");
+        assert_eq!(u.get("x").and_then(Node::as_i64), Some(1));
+        assert_eq!(
+            u.get("y").and_then(Node::as_i64),
+            Some(3),
+            "explicit key wins"
+        );
+        let quoted = one("\"<<\": 1\n");
+        assert!(quoted.get("<<").is_some(), "a quoted << is an ordinary key");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let docs = parse(&s);
+        assert!(
+            matches!(docs.last(), Some(Err(ParseError::TooManyNodes { .. }))),
+            "{:?}",
+            docs.last().map(Result::is_ok)
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let s = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        let docs = parse(&s);
+        assert!(matches!(
+            docs.first(),
+            Some(Err(ParseError::TooDeep { .. } | ParseError::Yaml { .. }))
+        ));
+        let block: String = (0..400)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        let docs = parse(&block);
+        assert!(
+            matches!(docs.first(), Some(Err(ParseError::TooDeep { .. }))),
+            "{docs:?}"
+        );
+    }
+
+    #[test]
+    fn str_tag_makes_a_string() {
+        let n = one("a: !!str true\nb: true\n");
+        assert_eq!(n.get("a").and_then(Node::as_bool), None);
+        assert_eq!(n.get("b").and_then(Node::as_bool), Some(true));
+    }
+}

@@ -1,0 +1,19 @@
+//! The report model every Bulwark engine speaks: findings, severities, resources, locations and
+//! the versioned report.
+//!
+//! This crate is the contract between the engines (which produce [`Finding`]s) and the renderers
+//! and integrations (which consume a [`Report`]). It does no I/O and depends on no other workspace
+//! crate. The JSON form of [`Report`] is documented in `docs/report-format.md`, and its JSON Schema
+//! (`docs/report.schema.json`) is generated from these types by `cargo xtask codegen`.
+
+mod finding;
+mod fingerprint;
+mod report;
+mod severity;
+
+pub use finding::{Category, Finding, Location, ResourceRef, Suppression, SuppressionSource};
+pub use fingerprint::Fingerprint;
+pub use report::{
+    BySeverity, Note, NoteKind, Report, SCHEMA_VERSION, ScanError, Summary, SuppressedFinding, Tool,
+};
+pub use severity::{ParseSeverityError, Severity};
