@@ -1,1 +1,2 @@
+//! Project automation beyond plain cargo: code generation, fuzzing, benchmarks, CI setup.
 fn main() {}

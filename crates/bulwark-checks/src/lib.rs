@@ -7,6 +7,7 @@
 
 mod checks;
 mod cx;
+pub mod docs;
 mod meta;
 mod registry;
 mod run;

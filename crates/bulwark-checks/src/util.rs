@@ -289,6 +289,81 @@ pub(crate) fn redacted(value: &str) -> String {
     }
 }
 
+/// Reports `spec.<field>: true` (the host-namespace checks).
+pub(crate) fn report_true_pod_field(cx: &mut crate::Cx<'_>, field_name: &str, consequence: &str) {
+    let pod = cx.pod();
+    if let Some((v, pos)) = field(Some(pod.spec), field_name)
+        && v.as_bool() == Some(true)
+    {
+        cx.report_pod(
+            field_name,
+            pos,
+            format!("pod sets {field_name}: true: {consequence}"),
+        );
+    }
+}
+
+/// Reports containers without `resources.limits.<resource>` (the limit checks). Ephemeral
+/// containers are skipped: the API does not allow resources on them.
+pub(crate) fn report_missing_limit(cx: &mut crate::Cx<'_>, resource: &str) {
+    let pod = cx.pod();
+    for c in pod.containers() {
+        if c.kind == bulwark_k8s::ContainerKind::Ephemeral {
+            continue;
+        }
+        let limits = c.node.path(&["resources", "limits"]);
+        if limits.and_then(|l| l.get(resource)).is_some() {
+            continue;
+        }
+        let resources = c.node.entry("resources");
+        let pos = resources
+            .and_then(|r| r.value.entry("limits"))
+            .or(resources)
+            .map_or(c.node.pos, |e| e.key_pos);
+        cx.report_container(
+            &c,
+            &format!("resources.limits.{resource}"),
+            pos,
+            format!("{} sets no {resource} limit", who(&c)),
+        );
+    }
+}
+
+/// The service account a pod runs as (`serviceAccountName`, the deprecated
+/// `serviceAccount`, else `default`) and where that is written.
+pub(crate) fn service_account<'a>(pod: &PodTemplate<'a>) -> (&'a str, Option<Pos>) {
+    for key in ["serviceAccountName", "serviceAccount"] {
+        if let Some((v, pos)) = field(Some(pod.spec), key)
+            && let Some(name) = v.as_str().filter(|n| !n.is_empty())
+        {
+            return (name, Some(pos));
+        }
+    }
+    ("default", None)
+}
+
+/// Whether the pod gets a service-account token mounted, and whether someone decided that
+/// explicitly: `Some(true/false)` when the pod or its ServiceAccount object sets
+/// `automountServiceAccountToken` (the pod's setting wins), `None` when neither does (the
+/// token is mounted by default).
+pub(crate) fn token_automount(cx: &crate::Cx<'_>, pod: &PodTemplate<'_>, sa: &str) -> Option<bool> {
+    if let Some(v) = pod
+        .spec
+        .get("automountServiceAccountToken")
+        .and_then(Node::as_bool)
+    {
+        return Some(v);
+    }
+    let ns = cx
+        .object
+        .effective_namespace(&cx.options.default_namespace)
+        .unwrap_or_default();
+    cx.snapshot
+        .service_account(&ns, sa)
+        .and_then(|o| o.root.get("automountServiceAccountToken"))
+        .and_then(Node::as_bool)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,79 +465,4 @@ mod tests {
         assert!(cap_matches("CAP_NET_RAW", "NET_RAW"));
         assert!(!cap_matches("NET_ADMIN", "NET_RAW"));
     }
-}
-
-/// Reports `spec.<field>: true` (the host-namespace checks).
-pub(crate) fn report_true_pod_field(cx: &mut crate::Cx<'_>, field_name: &str, consequence: &str) {
-    let pod = cx.pod();
-    if let Some((v, pos)) = field(Some(pod.spec), field_name) {
-        if v.as_bool() == Some(true) {
-            cx.report_pod(
-                field_name,
-                pos,
-                format!("pod sets {field_name}: true: {consequence}"),
-            );
-        }
-    }
-}
-
-/// Reports containers without `resources.limits.<resource>` (the limit checks). Ephemeral
-/// containers are skipped: the API does not allow resources on them.
-pub(crate) fn report_missing_limit(cx: &mut crate::Cx<'_>, resource: &str) {
-    let pod = cx.pod();
-    for c in pod.containers() {
-        if c.kind == bulwark_k8s::ContainerKind::Ephemeral {
-            continue;
-        }
-        let limits = c.node.path(&["resources", "limits"]);
-        if limits.and_then(|l| l.get(resource)).is_some() {
-            continue;
-        }
-        let resources = c.node.entry("resources");
-        let pos = resources
-            .and_then(|r| r.value.entry("limits"))
-            .or(resources)
-            .map_or(c.node.pos, |e| e.key_pos);
-        cx.report_container(
-            &c,
-            &format!("resources.limits.{resource}"),
-            pos,
-            format!("{} sets no {resource} limit", who(&c)),
-        );
-    }
-}
-
-/// The service account a pod runs as (`serviceAccountName`, the deprecated
-/// `serviceAccount`, else `default`) and where that is written.
-pub(crate) fn service_account<'a>(pod: &PodTemplate<'a>) -> (&'a str, Option<Pos>) {
-    for key in ["serviceAccountName", "serviceAccount"] {
-        if let Some((v, pos)) = field(Some(pod.spec), key) {
-            if let Some(name) = v.as_str().filter(|n| !n.is_empty()) {
-                return (name, Some(pos));
-            }
-        }
-    }
-    ("default", None)
-}
-
-/// Whether the pod gets a service-account token mounted, and whether someone decided that
-/// explicitly: `Some(true/false)` when the pod or its ServiceAccount object sets
-/// `automountServiceAccountToken` (the pod's setting wins), `None` when neither does (the
-/// token is mounted by default).
-pub(crate) fn token_automount(cx: &crate::Cx<'_>, pod: &PodTemplate<'_>, sa: &str) -> Option<bool> {
-    if let Some(v) = pod
-        .spec
-        .get("automountServiceAccountToken")
-        .and_then(Node::as_bool)
-    {
-        return Some(v);
-    }
-    let ns = cx
-        .object
-        .effective_namespace(&cx.options.default_namespace)
-        .unwrap_or_default();
-    cx.snapshot
-        .service_account(&ns, sa)
-        .and_then(|o| o.root.get("automountServiceAccountToken"))
-        .and_then(Node::as_bool)
 }

@@ -22,6 +22,12 @@ pub use scope::is_cluster_scoped;
 pub use snapshot::Snapshot;
 pub use workload::{ContainerKind, ContainerRef, PodTemplate};
 
+/// Parses a YAML stream (a configuration file, say) into its documents, bounded by `limits`.
+/// Unlike [`load_bytes`] it does not look for Kubernetes objects.
+pub fn parse_yaml(text: &str, limits: &Limits) -> Vec<Result<Node, ParseError>> {
+    yaml::parse_stream(text, limits)
+}
+
 /// Bounds on untrusted input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {

@@ -51,10 +51,9 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
-    let mut line_no = 1u32;
     let mut offset = 0usize;
     let mut pending_directive: Option<(usize, u32)> = None;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_directive = bare.starts_with('%');
         let is_doc_start = bare == "---"
@@ -77,7 +76,6 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
             pending_directive = None;
         }
         offset += line.len();
-        line_no += 1;
     }
     if start < text.len() {
         chunks.push(Chunk {
@@ -158,8 +156,8 @@ fn parse_chunk(
                     value: Value::Scalar(Scalar { text, style }),
                     pos: b.pos(mark),
                 };
-                b.charge(budget, 1, false)?;
-                b.complete(node, anchor, style == ScalarStyle::Plain)?;
+                Builder::charge(budget, 1, false)?;
+                b.complete(node, anchor, style == ScalarStyle::Plain);
             }
             Event::SequenceStart(anchor, _) => {
                 b.open(Frame::Seq {
@@ -167,7 +165,7 @@ fn parse_chunk(
                     pos: b.pos(mark),
                     anchor,
                 })?;
-                b.charge(budget, 1, false)?;
+                Builder::charge(budget, 1, false)?;
             }
             Event::MappingStart(anchor, _) => {
                 b.open(Frame::Map {
@@ -176,7 +174,7 @@ fn parse_chunk(
                     pos: b.pos(mark),
                     anchor,
                 })?;
-                b.charge(budget, 1, false)?;
+                Builder::charge(budget, 1, false)?;
             }
             Event::SequenceEnd => match b.stack.pop() {
                 Some(Frame::Seq {
@@ -186,7 +184,7 @@ fn parse_chunk(
                         value: Value::Seq(items),
                         pos,
                     };
-                    b.complete(node, anchor, false)?;
+                    b.complete(node, anchor, false);
                 }
                 _ => return Err(b.internal(mark, "unbalanced sequence end")),
             },
@@ -202,7 +200,7 @@ fn parse_chunk(
                         value: Value::Map(entries),
                         pos,
                     };
-                    b.complete(node, anchor, false)?;
+                    b.complete(node, anchor, false);
                 }
                 _ => return Err(b.internal(mark, "unbalanced mapping end")),
             },
@@ -212,8 +210,8 @@ fn parse_chunk(
                     return Err(ParseError::UnknownAnchor { pos });
                 };
                 let (node, count) = (node.clone(), *count);
-                b.charge(budget, count, true)?;
-                b.complete(node, 0, false)?;
+                Builder::charge(budget, count, true)?;
+                b.complete(node, 0, false);
             }
         }
     }
@@ -249,7 +247,7 @@ impl Builder<'_> {
         }
     }
 
-    fn charge(&self, budget: &mut Budget, n: usize, alias: bool) -> Result<(), ParseError> {
+    fn charge(budget: &mut Budget, n: usize, alias: bool) -> Result<(), ParseError> {
         budget.nodes = budget.nodes.saturating_add(n);
         if alias {
             budget.alias_nodes = budget.alias_nodes.saturating_add(n);
@@ -282,7 +280,7 @@ impl Builder<'_> {
     }
 
     /// Hands a finished node to its parent (or makes it a document).
-    fn complete(&mut self, node: Node, anchor: usize, plain: bool) -> Result<(), ParseError> {
+    fn complete(&mut self, node: Node, anchor: usize, plain: bool) {
         if anchor != 0 {
             let count = node.count();
             self.anchors.insert(anchor, (node.clone(), count));
@@ -319,7 +317,6 @@ impl Builder<'_> {
                 }
             },
         }
-        Ok(())
     }
 }
 

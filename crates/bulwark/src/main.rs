@@ -1,1 +1,38 @@
-fn main() {}
+//! The `bulwark` command: flags, subcommands, output selection and exit codes; glue around the
+//! engines.
+//!
+//! `main` parses flags, runs the subcommand and maps its outcome to an exit code: the
+//! subcommand's own code on success, 2 on an error (printed with its causes), 0 when stdout was
+//! closed early (`bulwark scan … | head`).
+
+mod cli;
+mod cmd;
+mod config;
+mod output;
+mod targets;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "bulwark: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -62,10 +62,11 @@ spec:
 /// What is wrong with one `seLinuxOptions` mapping.
 fn problems(opts: &Node) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(t) = opts.get("type").and_then(Node::as_str) {
-        if !t.is_empty() && !ALLOWED_TYPES.contains(&t) {
-            out.push(format!("type {t:?}"));
-        }
+    if let Some(t) = opts.get("type").and_then(Node::as_str)
+        && !t.is_empty()
+        && !ALLOWED_TYPES.contains(&t)
+    {
+        out.push(format!("type {t:?}"));
     }
     for key in ["user", "role"] {
         if opts

@@ -63,15 +63,15 @@ impl Check for UnmaskedProcMount {
             return;
         }
         for c in pod.containers() {
-            if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str) {
-                if mount != "Default" {
-                    cx.report_container(
-                        &c,
-                        "securityContext.procMount",
-                        sc_pos(&c, &["procMount"]),
-                        format!("{} sets securityContext.procMount: {mount}", who(&c)),
-                    );
-                }
+            if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str)
+                && mount != "Default"
+            {
+                cx.report_container(
+                    &c,
+                    "securityContext.procMount",
+                    sc_pos(&c, &["procMount"]),
+                    format!("{} sets securityContext.procMount: {mount}", who(&c)),
+                );
             }
         }
     }

@@ -65,9 +65,10 @@ impl Check for UnmaskedProcMountUserNamespace {
             return;
         }
         for c in pod.containers() {
-            if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str) {
-                if mount != "Default" {
-                    cx.report_container(
+            if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str)
+                && mount != "Default"
+            {
+                cx.report_container(
                         &c,
                         "securityContext.procMount",
                         sc_pos(&c, &["procMount"]),
@@ -76,7 +77,6 @@ impl Check for UnmaskedProcMountUserNamespace {
                             who(&c)
                         ),
                     );
-                }
             }
         }
     }

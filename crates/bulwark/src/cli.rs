@@ -1,0 +1,178 @@
+//! The command-line interface: every flag and subcommand.
+
+use std::path::PathBuf;
+
+use bulwark_model::Severity;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Bulwark: one security scanner for Kubernetes and cloud-native stacks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bulwark",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, directories or stdin for security problems.
+    Scan(ScanArgs),
+    /// List every check, or explain one.
+    Checks(ChecksArgs),
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Findings grouped by file and resource, for people.
+    Table,
+    /// The versioned JSON report (docs/report-format.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF tools.
+    Sarif,
+}
+
+/// Output formats of `checks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecksFormat {
+    /// A list (or, for one check, its explanation) for people.
+    Table,
+    /// Check metadata as JSON.
+    Json,
+    /// The check's documentation page in Markdown.
+    Markdown,
+}
+
+/// Arguments of `bulwark scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan; `-` reads stdin (e.g. `helm template … | bulwark scan -`).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Scanners to run, comma-separated. Available: misconfig.
+    #[arg(long, value_delimiter = ',', value_name = "SCANNER")]
+    pub scanners: Vec<String>,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+
+    /// Write the report to FILE instead of stdout (written whole or not at all).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Report only findings of these severities, comma-separated (CRITICAL,HIGH,MEDIUM,LOW,INFO).
+    #[arg(long, value_delimiter = ',', value_name = "SEVERITY", value_parser = parse_severity)]
+    pub severity: Vec<Severity>,
+
+    /// Exit with this code when findings at or above --fail-on remain.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub exit_code: u8,
+
+    /// The lowest severity that triggers --exit-code [default: info].
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Do not run these checks (ids or names, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub skip: Vec<String>,
+
+    /// Run only these checks (ids or names, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub only: Vec<String>,
+
+    /// Namespace for objects that name none (as `kubectl apply -n NS` would use).
+    #[arg(long, value_name = "NS")]
+    pub default_namespace: Option<String>,
+
+    /// Configuration file [default: .bulwark.yaml in the current directory, if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore `bulwark.dev/ignore` annotations: every finding is reported (for admins).
+    #[arg(long)]
+    pub no_annotation_ignores: bool,
+
+    /// Skip files larger than this (bytes, or with a K/M/G suffix).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Explain on stderr which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Never colour the output (also: the NO_COLOR environment variable).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// Arguments of `bulwark checks`.
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    /// Explain this check (id or name) instead of listing all.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = ChecksFormat::Table)]
+    pub format: ChecksFormat,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse::<Severity>().map_err(|e| e.to_string())
+}
+
+/// Parses `1048576`, `512K`, `64M`, `1G` (binary multiples).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let mult = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in {s:?} (use K, M or G)")),
+            };
+            (&t[..i], mult)
+        }
+        _ => (t, 1),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 1048576, 512K, 64M)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10"), Ok(10));
+        assert_eq!(parse_size("2K"), Ok(2048));
+        assert_eq!(parse_size("64m"), Ok(64 << 20));
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,109 @@
+//! `bulwark checks [ID]`: list every check, or explain one.
+
+use std::fmt::Write as _;
+
+use anyhow::bail;
+use bulwark_checks::{CheckMeta, all, docs, find};
+use serde_json::json;
+
+use crate::cli::{ChecksArgs, ChecksFormat};
+use crate::output::write_stdout;
+
+pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
+    let text = match &args.id {
+        None => match args.format {
+            ChecksFormat::Table => list_table(),
+            ChecksFormat::Json => {
+                let all: Vec<_> = all().iter().map(|c| meta_json(c.meta())).collect();
+                serde_json::to_string_pretty(&all)? + "\n"
+            }
+            ChecksFormat::Markdown => docs::index_markdown(),
+        },
+        Some(id) => {
+            let Some(check) = find(id) else {
+                bail!("no check is called {id:?}; `bulwark checks` lists them all");
+            };
+            let m = check.meta();
+            match args.format {
+                ChecksFormat::Table => explain(m),
+                ChecksFormat::Json => serde_json::to_string_pretty(&meta_json(m))? + "\n",
+                ChecksFormat::Markdown => docs::markdown(m),
+            }
+        }
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(0)
+}
+
+fn list_table() -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<7} {:<9} {:<36} {:<52} STANDARDS",
+        "ID", "SEVERITY", "NAME", "TITLE"
+    );
+    for c in all() {
+        let m = c.meta();
+        let _ = writeln!(
+            s,
+            "{:<7} {:<9} {:<36} {:<52} {}",
+            m.id,
+            m.severity.label(),
+            m.name,
+            m.title,
+            m.standards.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n{} checks. `bulwark checks ID` explains one.",
+        all().len()
+    );
+    s
+}
+
+/// Plain-text explanation: the documentation page without Markdown decoration.
+fn explain(m: &CheckMeta) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{} {}: {}", m.id, m.name, m.title);
+    let _ = writeln!(s, "Severity:  {}", m.severity.label());
+    let _ = writeln!(s, "Category:  {}", m.category);
+    let _ = writeln!(s, "Standards: {}\n", m.standards.join(", "));
+    let _ = writeln!(s, "WHAT IT DOES\n  {}\n", unmark(m.what));
+    let _ = writeln!(s, "WHY IT MATTERS\n  {}\n", unmark(m.why));
+    let _ = writeln!(s, "EXAMPLE (fails)\n{}", indent(m.example));
+    let _ = writeln!(s, "FIX\n  {}\n", unmark(m.fix));
+    let _ = writeln!(s, "FIXED EXAMPLE (passes)\n{}", indent(m.fixed_example));
+    let _ = writeln!(s, "OTHER SCANNERS\n  {}\n", unmark(m.peers));
+    let _ = writeln!(s, "REFERENCES");
+    for r in m.references {
+        let _ = writeln!(s, "  {r}");
+    }
+    s
+}
+
+fn unmark(text: &str) -> String {
+    text.replace('`', "")
+}
+
+fn indent(yaml: &str) -> String {
+    yaml.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+fn meta_json(m: &CheckMeta) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "name": m.name,
+        "title": m.title,
+        "severity": m.severity,
+        "category": m.category,
+        "standards": m.standards,
+        "what": m.what,
+        "why": m.why,
+        "example": m.example,
+        "fix": m.fix,
+        "fixed_example": m.fixed_example,
+        "peers": m.peers,
+        "references": m.references,
+    })
+}

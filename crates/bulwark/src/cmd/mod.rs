@@ -1,0 +1,14 @@
+//! One module per subcommand.
+
+mod checks;
+mod scan;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the subcommand and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Scan(args) => scan::run(&args),
+        Command::Checks(args) => checks::run(&args),
+    }
+}

@@ -1,0 +1,214 @@
+//! What to scan: the paths on the command line turned into inputs.
+//!
+//! A file named on the command line is always read. Directories are walked like ripgrep walks
+//! them: hidden entries and `.gitignore`d files (inside git repositories) are skipped, symlinks
+//! are not followed, and only `*.yaml`, `*.yml` and `*.json` files are read. A directory with a
+//! `Chart.yaml` is a Helm chart: it is reported with a hint to render it, never parsed.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use bulwark_k8s::{chart_render_hint, is_chart_dir};
+use bulwark_model::{Note, NoteKind, ScanError};
+
+/// One thing to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input, shown as `-`.
+    Stdin,
+    /// A file.
+    File {
+        /// Where it is.
+        path: PathBuf,
+        /// Whether the user named it (rather than it being found in a directory).
+        explicit: bool,
+    },
+}
+
+impl Input {
+    /// How the input is shown in reports.
+    pub fn display(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::File { path, .. } => display_path(path),
+        }
+    }
+
+    /// Whether the user named this input.
+    pub fn explicit(&self) -> bool {
+        match self {
+            Input::Stdin => true,
+            Input::File { explicit, .. } => *explicit,
+        }
+    }
+}
+
+fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./")
+        .map_or_else(|| s.to_string(), str::to_string)
+}
+
+/// The inputs found, and what was noticed on the way.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Inputs in a stable order.
+    pub inputs: Vec<Input>,
+    /// Helm charts and other notes.
+    pub notes: Vec<Note>,
+    /// Paths that do not exist or cannot be walked.
+    pub errors: Vec<ScanError>,
+}
+
+const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Expands the command-line paths into inputs.
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut d = Discovery::default();
+    let mut stdin_seen = false;
+    for path in paths {
+        if path.as_os_str() == "-" {
+            if !stdin_seen {
+                d.inputs.push(Input::Stdin);
+                stdin_seen = true;
+            }
+            continue;
+        }
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                d.errors.push(ScanError {
+                    path: Some(display_path(path)),
+                    line: None,
+                    column: None,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            d.inputs.push(Input::File {
+                path: path.clone(),
+                explicit: true,
+            });
+        } else if meta.is_dir() {
+            walk(path, &mut d);
+        } else {
+            d.errors.push(ScanError {
+                path: Some(display_path(path)),
+                line: None,
+                column: None,
+                message: "not a regular file or directory".to_string(),
+            });
+        }
+    }
+    d
+}
+
+fn walk(root: &Path, d: &mut Discovery) {
+    if is_chart_dir(root) {
+        d.notes.push(chart_note(root));
+        return;
+    }
+    let charts: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let seen = Arc::clone(&charts);
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .parents(true)
+        .follow_links(false)
+        .sort_by_file_name(std::ffi::OsStr::cmp)
+        .filter_entry(move |e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && e.depth() > 0 && is_chart_dir(e.path()) {
+                seen.lock()
+                    .expect("chart list lock is never poisoned")
+                    .push(e.path().to_path_buf());
+                return false;
+            }
+            true
+        })
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                if !e.file_type().is_some_and(|t| t.is_file()) {
+                    continue;
+                }
+                let p = e.path();
+                let is_manifest = p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                    MANIFEST_EXTENSIONS
+                        .iter()
+                        .any(|m| m.eq_ignore_ascii_case(x))
+                });
+                if is_manifest {
+                    d.inputs.push(Input::File {
+                        path: p.to_path_buf(),
+                        explicit: false,
+                    });
+                }
+            }
+            Err(e) => d.errors.push(ScanError {
+                path: Some(display_path(root)),
+                line: None,
+                column: None,
+                message: format!("cannot walk directory: {e}"),
+            }),
+        }
+    }
+    let charts = charts.lock().expect("chart list lock is never poisoned");
+    for chart in charts.iter() {
+        d.notes.push(chart_note(chart));
+    }
+}
+
+fn chart_note(dir: &Path) -> Note {
+    let shown = display_path(dir);
+    Note {
+        kind: NoteKind::HelmChart,
+        message: chart_render_hint(&shown),
+        path: Some(shown),
+    }
+}
+
+/// Why an input could not be read.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// Larger than the limit; nothing was read past it.
+    TooLarge(u64),
+}
+
+/// Reads an input, never more than `max` bytes (plus one, to notice that it is larger).
+pub fn read_input(input: &Input, max: u64) -> anyhow::Result<ReadOutcome> {
+    let mut buf = Vec::new();
+    match input {
+        Input::Stdin => {
+            std::io::stdin()
+                .lock()
+                .take(max.saturating_add(1))
+                .read_to_end(&mut buf)
+                .context("reading stdin")?;
+        }
+        Input::File { path, .. } => {
+            let file =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let len = file.metadata().map_or(0, |m| m.len());
+            if len > max {
+                return Ok(ReadOutcome::TooLarge(len));
+            }
+            file.take(max.saturating_add(1))
+                .read_to_end(&mut buf)
+                .with_context(|| format!("reading {}", path.display()))?;
+        }
+    }
+    if buf.len() as u64 > max {
+        return Ok(ReadOutcome::TooLarge(buf.len() as u64));
+    }
+    Ok(ReadOutcome::Bytes(buf))
+}
