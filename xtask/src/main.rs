@@ -1,2 +1,201 @@
-//! Project automation beyond plain cargo: code generation, fuzzing, benchmarks, CI setup.
-fn main() {}
+//! Project automation beyond plain cargo: code generation, fuzzing, benchmarks and the CI entry
+//! point. Run `cargo xtask help`.
+
+mod bench;
+mod codegen;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+const USAGE: &str = "\
+cargo xtask <task>
+
+Tasks:
+  ci                 the whole test suite, as CI runs it: installs what it needs, then
+                     fmt, clippy, docs, tests (with generated-file checks) and a fuzz smoke run
+  codegen [--check]  regenerate docs/checks/*.md and docs/report.schema.json
+                     (--check: fail if they are stale instead of writing)
+  fuzz [--seconds N] [--target T]
+                     run a cargo-fuzz target (default manifest_loader, 60 s)
+  bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
+  setup              install what the test suite needs (cargo-fuzz; Debian packages as root)
+";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root).context("entering the project root")?;
+    let Some(task) = args.first() else {
+        print!("{USAGE}");
+        return Ok(());
+    };
+    let rest = &args[1..];
+    match task.as_str() {
+        "ci" => ci(),
+        "codegen" => codegen::run(&root, rest.iter().any(|a| a == "--check")),
+        "fuzz" => {
+            let seconds = flag_value(rest, "--seconds")?.unwrap_or(60);
+            let target = flag_str(rest, "--target").unwrap_or("manifest_loader");
+            fuzz(target, seconds)
+        }
+        "bench" => bench::run(&root, flag_value(rest, "--runs")?.unwrap_or(5)),
+        "setup" => setup(),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}\n\n{USAGE}"),
+    }
+}
+
+fn flag_str<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn flag_value(args: &[String], name: &str) -> anyhow::Result<Option<u64>> {
+    flag_str(args, name)
+        .map(|v| {
+            v.parse()
+                .with_context(|| format!("{name} needs a number, not {v:?}"))
+        })
+        .transpose()
+}
+
+/// The workspace root (the parent of this crate's directory).
+///
+/// # Panics
+/// Never: xtask is always built inside the workspace.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+/// Runs a command, echoing it, and fails if it fails.
+pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: $ {}", show(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", show(cmd)))?;
+    if !status.success() {
+        bail!("{} failed with {status}", show(cmd));
+    }
+    Ok(())
+}
+
+fn show(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().to_string();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+}
+
+/// Debian packages the suite needs: a C++ compiler for libFuzzer.
+const APT_PACKAGES: &[&str] = &["g++"];
+
+/// The cargo-fuzz release the fuzz task uses.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+fn setup() -> anyhow::Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg")
+                .args(["-s", p])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if !missing.is_empty() {
+        run(Command::new("apt-get").args(["update", "-q"]))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    let has_fuzz = cargo()
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        run(cargo().args([
+            "install",
+            "cargo-fuzz",
+            "--locked",
+            "--version",
+            CARGO_FUZZ_VERSION,
+        ]))?;
+    }
+    Ok(())
+}
+
+fn ci() -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    setup()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    // CI=true keeps insta from writing snapshots: a changed snapshot is a failure.
+    run(cargo()
+        .args(["test", "--workspace", "--locked"])
+        .env("CI", "true"))?;
+    fuzz("manifest_loader", 60)?;
+    eprintln!(
+        "xtask: ci passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs a fuzz target for `seconds`, seeded with the project's fixtures and the shared
+/// manifests (read in place, never copied).
+fn fuzz(target: &str, seconds: u64) -> anyhow::Result<()> {
+    setup()?;
+    let corpus = Path::new("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&corpus).context("creating the fuzz corpus directory")?;
+    let mut cmd = cargo();
+    // cargo-fuzz passes nightly-only flags; this stable toolchain accepts them with
+    // RUSTC_BOOTSTRAP (the machine has no nightly toolchain).
+    cmd.env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", target, "--release", "--"])
+        .arg(&corpus);
+    for seed in [
+        "crates/bulwark-checks/tests/fixtures",
+        "examples/demo",
+        "../shared/k8s/peer-fixtures/kube-linter",
+    ] {
+        if Path::new(seed).is_dir() {
+            cmd.arg(seed);
+        }
+    }
+    cmd.args([
+        format!("-max_total_time={seconds}"),
+        "-max_len=65536".to_string(),
+        "-rss_limit_mb=2048".to_string(),
+        "-print_final_stats=1".to_string(),
+    ]);
+    run(&mut cmd)
+}

@@ -1,13 +1,14 @@
 //! YAML streams to [`Node`] trees, bounded in depth and size.
 //!
-//! The stream is split into documents at `---` lines first, and each document is parsed on its
-//! own, so one broken document does not hide the others. Anchors and aliases are expanded (with
-//! YAML merge keys, as go-yaml does) under a node budget, which defeats alias bombs.
+//! Parsing follows libyaml (through `libyaml-safer`, a safe Rust port), the parser go-yaml and so
+//! `kubectl` and the API server derive from: what they accept, Bulwark accepts. The stream is
+//! split into documents at `---` lines first, and each document is parsed on its own, so one
+//! broken document does not hide the others. Anchors and aliases are expanded (with YAML merge
+//! keys, as go-yaml does) under a node budget, which defeats alias bombs.
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use libyaml_safer::{EventData, Mark, Parser, ScalarStyle as LibScalarStyle};
 
 use crate::node::{Entry, Node, Pos, Scalar, ScalarStyle, Value};
 use crate::{Limits, ParseError};
@@ -109,14 +110,14 @@ enum Frame {
     Seq {
         items: Vec<Node>,
         pos: Pos,
-        anchor: usize,
+        anchor: Option<String>,
     },
     Map {
         entries: Vec<Entry>,
         /// The pending key: its text, position, and whether it was a plain `<<`.
         key: Option<(String, Pos, bool)>,
         pos: Pos,
-        anchor: usize,
+        anchor: Option<String>,
     },
 }
 
@@ -124,7 +125,7 @@ struct Builder<'l> {
     limits: &'l Limits,
     line_offset: u32,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<String, (Node, usize)>,
     docs: Vec<Node>,
 }
 
@@ -141,25 +142,36 @@ fn parse_chunk(
         anchors: HashMap::new(),
         docs: Vec::new(),
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new();
+    let mut input = text.as_bytes();
+    parser.set_input_string(&mut input);
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| ParseError::Yaml {
-            message: e.info().to_string(),
-            pos: b.pos(*e.marker()),
+        let event = parser.parse().map_err(|e| ParseError::Yaml {
+            message: yaml_message(&e),
+            pos: b.pos(e.problem_mark().unwrap_or_default()),
         })?;
-        match event {
-            Event::StreamEnd => break,
-            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
-            Event::Scalar(text, style, anchor, tag) => {
-                let style = scalar_style(style, tag.as_ref());
+        let mark = event.start_mark;
+        match event.data {
+            EventData::StreamEnd => break,
+            EventData::StreamStart { .. }
+            | EventData::DocumentStart { .. }
+            | EventData::DocumentEnd { .. } => {}
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => {
+                let style = scalar_style(style, tag.as_deref());
                 let node = Node {
-                    value: Value::Scalar(Scalar { text, style }),
+                    value: Value::Scalar(Scalar { text: value, style }),
                     pos: b.pos(mark),
                 };
                 Builder::charge(budget, 1, false)?;
                 b.complete(node, anchor, style == ScalarStyle::Plain);
             }
-            Event::SequenceStart(anchor, _) => {
+            EventData::SequenceStart { anchor, .. } => {
                 b.open(Frame::Seq {
                     items: Vec::new(),
                     pos: b.pos(mark),
@@ -167,7 +179,7 @@ fn parse_chunk(
                 })?;
                 Builder::charge(budget, 1, false)?;
             }
-            Event::MappingStart(anchor, _) => {
+            EventData::MappingStart { anchor, .. } => {
                 b.open(Frame::Map {
                     entries: Vec::new(),
                     key: None,
@@ -176,7 +188,7 @@ fn parse_chunk(
                 })?;
                 Builder::charge(budget, 1, false)?;
             }
-            Event::SequenceEnd => match b.stack.pop() {
+            EventData::SequenceEnd => match b.stack.pop() {
                 Some(Frame::Seq {
                     items, pos, anchor, ..
                 }) => {
@@ -188,7 +200,7 @@ fn parse_chunk(
                 }
                 _ => return Err(b.internal(mark, "unbalanced sequence end")),
             },
-            Event::MappingEnd => match b.stack.pop() {
+            EventData::MappingEnd => match b.stack.pop() {
                 Some(Frame::Map {
                     entries,
                     pos,
@@ -204,14 +216,14 @@ fn parse_chunk(
                 }
                 _ => return Err(b.internal(mark, "unbalanced mapping end")),
             },
-            Event::Alias(id) => {
+            EventData::Alias { anchor } => {
                 let pos = b.pos(mark);
-                let Some((node, count)) = b.anchors.get(&id) else {
+                let Some((node, count)) = b.anchors.get(&anchor) else {
                     return Err(ParseError::UnknownAnchor { pos });
                 };
                 let (node, count) = (node.clone(), *count);
                 Builder::charge(budget, count, true)?;
-                b.complete(node, 0, false);
+                b.complete(node, None, false);
             }
         }
     }
@@ -219,28 +231,34 @@ fn parse_chunk(
 }
 
 /// Quoted and block scalars are strings; so is a plain scalar tagged `!!str`.
-fn scalar_style(style: TScalarStyle, tag: Option<&Tag>) -> ScalarStyle {
-    let tagged_str = tag.is_some_and(|t| {
-        t.suffix == "str" && (t.handle == "!!" || t.handle == "tag:yaml.org,2002:")
-    });
-    if style == TScalarStyle::Plain && !tagged_str {
+fn scalar_style(style: LibScalarStyle, tag: Option<&str>) -> ScalarStyle {
+    let tagged_str = tag.is_some_and(|t| t == "tag:yaml.org,2002:str" || t == "!!str");
+    if style == LibScalarStyle::Plain && !tagged_str {
         ScalarStyle::Plain
     } else {
         ScalarStyle::Quoted
     }
 }
 
+/// libyaml's problem and context, without its own position (we add ours).
+fn yaml_message(e: &libyaml_safer::Error) -> String {
+    match e.context() {
+        Some(context) => format!("{} {context}", e.problem()),
+        None => e.problem().to_string(),
+    }
+}
+
 impl Builder<'_> {
-    fn pos(&self, m: Marker) -> Pos {
-        let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
-        let col = u32::try_from(m.col()).unwrap_or(u32::MAX);
+    fn pos(&self, m: Mark) -> Pos {
+        let line = u32::try_from(m.line).unwrap_or(u32::MAX);
+        let col = u32::try_from(m.column).unwrap_or(u32::MAX);
         Pos {
-            line: line.saturating_add(self.line_offset),
+            line: line.saturating_add(self.line_offset).saturating_add(1),
             col: col.saturating_add(1),
         }
     }
 
-    fn internal(&self, m: Marker, what: &str) -> ParseError {
+    fn internal(&self, m: Mark, what: &str) -> ParseError {
         ParseError::Yaml {
             message: what.to_string(),
             pos: self.pos(m),
@@ -280,8 +298,8 @@ impl Builder<'_> {
     }
 
     /// Hands a finished node to its parent (or makes it a document).
-    fn complete(&mut self, node: Node, anchor: usize, plain: bool) {
-        if anchor != 0 {
+    fn complete(&mut self, node: Node, anchor: Option<String>, plain: bool) {
+        if let Some(anchor) = anchor {
             let count = node.count();
             self.anchors.insert(anchor, (node.clone(), count));
         }

@@ -1,0 +1,782 @@
+//! End-to-end tests: the real `bulwark` binary on real files, asserting exit codes, stdout and
+//! stderr.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bulwark() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulwark"));
+    cmd.current_dir(repo_root()).env_remove("NO_COLOR");
+    cmd
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// ../shared, which CI provides beside the repository.
+fn shared() -> PathBuf {
+    let p = repo_root().join("../shared");
+    assert!(
+        p.join("k8s/real-world").is_dir(),
+        "these tests read ../shared/k8s (the project's shared test data) at {}; it is missing",
+        p.display()
+    );
+    p
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("bulwark runs")
+}
+
+fn run_stdin(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bulwark starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("bulwark finishes")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&p, text).expect("write fixture");
+    p
+}
+
+const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  containers:\n  - name: c\n    image: c:1\n    securityContext: {privileged: true}\n";
+
+fn validator(schema_path: &Path) -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema file"))
+            .expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, doc: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .take(10)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not validate:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn real_world_manifests_scan_without_errors() {
+    let dir = shared().join("k8s/real-world");
+    let out = run(bulwark().arg("scan").arg(&dir).args(["--format", "json"]));
+    let report = json(&out);
+    assert_eq!(report["errors"], Value::Array(vec![]), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no --exit-code: findings do not fail the run"
+    );
+    assert!(report["summary"]["resources"].as_u64().expect("count") > 400);
+    assert!(report["summary"]["findings"].as_u64().expect("count") > 300);
+    // The two Helm charts in kubernetes-goat are reported as charts, not parsed.
+    let charts: Vec<&str> = report["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| n["kind"] == "helm-chart")
+        .map(|n| n["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(charts.len(), 2, "{charts:?}");
+    assert!(charts.iter().any(|c| c.ends_with("metadata-db")));
+    // Known facts about kubernetes-goat: the system monitor is privileged with the host's
+    // root mounted.
+    let fs = report["findings"].as_array().expect("findings");
+    let has = |id: &str, name: &str| {
+        fs.iter()
+            .any(|f| f["id"] == id && f["resource"]["name"] == name)
+    };
+    assert!(has("K8S005", "system-monitor-deployment"));
+    assert!(has("K8S047", "system-monitor-deployment"));
+    assert!(has("K8S003", "system-monitor-deployment"));
+    assert!(
+        has("K8S047", "health-check-deployment"),
+        "docker.sock in health-check"
+    );
+}
+
+#[test]
+fn json_report_validates_against_its_schema() {
+    let out = run(bulwark().args(["scan", "examples/demo", "--format", "json"]));
+    let report = json(&out);
+    assert_valid(
+        &validator(&repo_root().join("docs/report.schema.json")),
+        &report,
+        "the JSON report",
+    );
+    assert_eq!(report["schema_version"], "1.0");
+    assert_eq!(report["tool"]["name"], "bulwark");
+    assert_eq!(
+        report["summary"]["suppressed"], 1,
+        "node-agent's hostNetwork"
+    );
+    let suppressed = &report["suppressed"][0];
+    assert_eq!(suppressed["id"], "K8S002");
+    assert_eq!(suppressed["suppression"]["source"], "annotation");
+    assert_eq!(
+        suppressed["suppression"]["reason"],
+        "collects host network metrics"
+    );
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let out = run(bulwark().args(["scan", "examples/demo", "--format", "sarif"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sarif = json(&out);
+    assert_valid(
+        &validator(&shared().join("schemas/sarif-2.1.0/sarif-schema-2.1.0.json")),
+        &sarif,
+        "the SARIF log",
+    );
+    let run0 = &sarif["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run0["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        let idx = usize::try_from(r["ruleIndex"].as_u64().expect("ruleIndex")).expect("index");
+        assert_eq!(
+            rules[idx]["id"], r["ruleId"],
+            "ruleIndex points at the rule"
+        );
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .expect("uri")
+                .starts_with("examples/demo/")
+        );
+        assert!(loc["region"]["startLine"].as_u64().expect("line") >= 1);
+        assert!(r["partialFingerprints"]["bulwarkFingerprint/v1"].is_string());
+    }
+    // GitHub code scanning reads security-severity from the rule.
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["properties"]["security-severity"].is_string())
+    );
+    // The suppressed finding is present, marked as suppressed.
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["suppressions"].is_array())
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn malformed_input_is_an_error_with_file_and_line_and_other_files_are_still_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a-good.yaml", PRIVILEGED_POD);
+    write(
+        dir.path(),
+        "b-bad.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: indentation\n",
+    );
+    write(
+        dir.path(),
+        "c-bad.json",
+        "{\"apiVersion\": \"v1\",\n \"kind\": }",
+    );
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(2), "unusable input exits 2");
+    let report = json(&out);
+    assert!(
+        ids(&report).contains(&"K8S005".to_string()),
+        "the good file is scanned"
+    );
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let yaml_err = errors
+        .iter()
+        .find(|e| e["path"].as_str().expect("p").ends_with("b-bad.yaml"))
+        .expect("yaml error");
+    assert_eq!(yaml_err["line"], 5);
+    assert!(
+        yaml_err["message"]
+            .as_str()
+            .expect("m")
+            .starts_with("invalid YAML")
+    );
+    let json_err = errors
+        .iter()
+        .find(|e| e["path"].as_str().expect("p").ends_with("c-bad.json"))
+        .expect("json error");
+    assert_eq!(json_err["line"], 2);
+    assert!(stderr(&out).contains("b-bad.yaml:5:"), "{}", stderr(&out));
+}
+
+#[test]
+fn hostile_yaml_is_bounded_and_never_panics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..15 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    write(dir.path(), "bomb.yaml", &bomb);
+    write(
+        dir.path(),
+        "deep.json",
+        &format!("{}{}", "[".repeat(200_000), "]".repeat(200_000)),
+    );
+    write(dir.path(), "binary.yaml", "\u{0}\u{1}\u{2}");
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"kind: Pod\nname: caf\xe9\n",
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(started.elapsed().as_secs() < 30, "bounded work");
+    let report = json(&out);
+    let messages: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["message"].as_str().expect("message"))
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("alias bomb")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("nesting deeper")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("not UTF-8")),
+        "{messages:?}"
+    );
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn max_file_size_skips_large_files_with_an_error_when_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let out =
+        run(bulwark()
+            .arg("scan")
+            .arg(&f)
+            .args(["--max-file-size", "10", "--format", "json"]));
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .expect("m")
+            .contains("larger than the limit")
+    );
+    // Found in a directory walk, it is a note instead.
+    let out = run(bulwark().arg("scan").arg(dir.path()).args([
+        "--max-file-size",
+        "10",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["notes"][0]["kind"], "skipped");
+}
+
+#[test]
+fn stdin_takes_helm_rendered_output_and_lists() {
+    // What `helm template` prints: a comment per source, `---` separators, empty documents.
+    let rendered = format!(
+        "---\n# Source: app/templates/pod.yaml\n{PRIVILEGED_POD}---\n# Source: app/templates/empty.yaml\n---\n# Source: app/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata: {{name: s, namespace: app}}\nspec: {{ports: [{{port: 80}}]}}\n"
+    );
+    let out = run_stdin(bulwark().args(["scan", "-", "--format", "json"]), &rendered);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["summary"]["resources"], 2);
+    let f = &report["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .find(|f| f["id"] == "K8S005")
+        .expect("privileged")["location"];
+    assert_eq!(f["path"], "-");
+    assert_eq!(
+        f["line"], 10,
+        "line numbers count from the start of the stream"
+    );
+
+    let list = r#"{"apiVersion": "v1", "kind": "List", "items": [
+      {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "x"},
+       "spec": {"template": {"spec": {"hostPID": true, "containers": [{"name": "c", "image": "c:1"}]}}}}]}"#;
+    let out = run_stdin(
+        bulwark().args(["scan", "-", "--format", "json", "--only", "K8S003"]),
+        list,
+    );
+    let report = json(&out);
+    assert_eq!(ids(&report), ["K8S003"]);
+    assert_eq!(
+        report["findings"][0]["location"]["field"],
+        "items[0].spec.template.spec.hostPID"
+    );
+}
+
+#[test]
+fn exit_code_and_fail_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let code = |extra: &[&str]| {
+        run(bulwark()
+            .arg("scan")
+            .arg(&f)
+            .args(["--format", "json"])
+            .args(extra))
+        .status
+        .code()
+    };
+    assert_eq!(code(&[]), Some(0));
+    assert_eq!(code(&["--exit-code", "3"]), Some(3));
+    assert_eq!(
+        code(&["--exit-code", "3", "--fail-on", "critical"]),
+        Some(3)
+    );
+    assert_eq!(
+        code(&[
+            "--exit-code",
+            "3",
+            "--fail-on",
+            "critical",
+            "--skip",
+            "K8S005"
+        ]),
+        Some(0),
+        "only the critical finding was at or above the threshold"
+    );
+    assert_eq!(
+        code(&["--exit-code", "3", "--severity", "low"]),
+        Some(3),
+        "low findings remain"
+    );
+    assert_eq!(
+        code(&["--exit-code", "3", "--severity", "info"]),
+        Some(0),
+        "nothing remains after the filter"
+    );
+}
+
+#[test]
+fn severity_skip_and_only_filter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let scan = |extra: &[&str]| {
+        json(&run(bulwark()
+            .arg("scan")
+            .arg(&f)
+            .args(["--format", "json"])
+            .args(extra)))
+    };
+    let all = ids(&scan(&[]));
+    assert!(all.contains(&"K8S005".into()) && all.contains(&"K8S040".into()));
+    let crit = scan(&["--severity", "CRITICAL"]);
+    assert_eq!(ids(&crit), ["K8S005"]);
+    assert_eq!(crit["summary"]["by_severity"]["critical"], 1);
+    let only = scan(&["--only", "privileged-container,K8S040"]);
+    let mut got = ids(&only);
+    got.sort();
+    assert_eq!(got, ["K8S005", "K8S040"]);
+    assert!(!ids(&scan(&["--skip", "K8S005"])).contains(&"K8S005".into()));
+    let out = run(bulwark().arg("scan").arg(&f).args(["--only", "K8S999"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a check: K8S999"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(bulwark().arg("scan").arg(&f).args(["--scanners", "vuln"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown scanner \"vuln\""));
+}
+
+#[test]
+fn annotation_suppressions_are_counted_and_can_be_disabled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(
+        dir.path(),
+        "d.yaml",
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+  namespace: app
+  annotations:
+    bulwark.dev/ignore: "K8S003=node agent, K8S999"
+spec:
+  template:
+    metadata:
+      annotations:
+        bulwark.dev/ignore.sidecar: "privileged-container=needs iptables"
+    spec:
+      hostPID: true
+      containers:
+      - {name: main, image: m:1, securityContext: {privileged: true}}
+      - {name: sidecar, image: s:1, securityContext: {privileged: true}}
+"#,
+    );
+    let report = json(&run(bulwark().arg("scan").arg(&f).args([
+        "--format",
+        "json",
+        "--only",
+        "K8S003,K8S005",
+    ])));
+    let reported: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().expect("id").into(),
+                f["resource"]["container"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(reported, [("K8S005".to_string(), "main".to_string())]);
+    let suppressed = report["suppressed"].as_array().expect("suppressed");
+    assert_eq!(suppressed.len(), 2);
+    assert_eq!(report["summary"]["suppressed"], 2);
+    let reasons: Vec<&str> = suppressed
+        .iter()
+        .map(|s| s["suppression"]["reason"].as_str().expect("reason"))
+        .collect();
+    assert!(
+        reasons.contains(&"node agent") && reasons.contains(&"needs iptables"),
+        "{reasons:?}"
+    );
+    assert!(
+        report["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .any(|n| n["message"]
+                .as_str()
+                .expect("m")
+                .contains("\"K8S999\", which is not a check")),
+        "unknown ids in annotations are noted"
+    );
+    let admin = json(&run(bulwark().arg("scan").arg(&f).args([
+        "--format",
+        "json",
+        "--only",
+        "K8S003,K8S005",
+        "--no-annotation-ignores",
+    ])));
+    assert_eq!(admin["findings"].as_array().expect("f").len(), 3);
+    assert_eq!(admin["summary"]["suppressed"], 0);
+}
+
+#[test]
+fn config_file_sets_defaults_and_ignores() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "manifests/pod.yaml", PRIVILEGED_POD);
+    write(
+        dir.path(),
+        ".bulwark.yaml",
+        "severity: [critical, high, medium, low]\nskip: [K8S043]\nignore:\n  - check: K8S005\n    namespace: app\n    name: 'p*'\n    reason: lab pod\n",
+    );
+    let out =
+        run(bulwark()
+            .current_dir(dir.path())
+            .args(["scan", "manifests", "--format", "json"]));
+    let report = json(&out);
+    let got = ids(&report);
+    assert!(
+        !got.contains(&"K8S005".into()) && !got.contains(&"K8S043".into()),
+        "{got:?}"
+    );
+    assert_eq!(report["suppressed"][0]["suppression"]["source"], "config");
+    assert_eq!(
+        report["suppressed"][0]["suppression"]["origin"],
+        ".bulwark.yaml ignore[0] (line 4)"
+    );
+    // A flag wins over the file.
+    let report = json(&run(bulwark().current_dir(dir.path()).args([
+        "scan",
+        "manifests",
+        "--format",
+        "json",
+        "--skip",
+        "K8S040",
+    ])));
+    assert!(ids(&report).contains(&"K8S043".into()));
+    // A broken configuration is an error, never silently ignored.
+    write(dir.path(), ".bulwark.yaml", "ignore:\n  - check: K8S005\n");
+    let out = run(bulwark()
+        .current_dir(dir.path())
+        .args(["scan", "manifests"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("needs a `reason`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let target = dir.path().join("report.json");
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&f)
+        .args(["--format", "json", "-o"])
+        .arg(&target));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "the report goes to the file");
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(&target).expect("report")).expect("json");
+    assert!(ids(&written).contains(&"K8S005".into()));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("e").file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "no temporary files left: {leftovers:?}");
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&f)
+        .arg("-o")
+        .arg(dir.path().join("missing/dir/r.json")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("creating"), "{}", stderr(&out));
+}
+
+#[test]
+fn named_files_that_are_not_kubernetes_are_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n",
+    );
+    let out = run(bulwark().arg("scan").arg(&f));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("compose.yaml: no Kubernetes objects"),
+        "{}",
+        stderr(&out)
+    );
+    // In a directory walk it is mentioned only with --verbose.
+    let out = run(bulwark().arg("scan").arg(dir.path()));
+    assert!(!stderr(&out).contains("no Kubernetes objects"));
+    let out = run(bulwark().arg("scan").arg(dir.path()).arg("--verbose"));
+    assert!(stderr(&out).contains("no Kubernetes objects"));
+    let out = run(bulwark().arg("scan").arg(dir.path()).arg("--quiet").arg(&f));
+    assert!(stderr(&out).is_empty(), "--quiet: {}", stderr(&out));
+}
+
+#[test]
+fn default_namespace_flag_quiets_objects_without_namespace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(
+        dir.path(),
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+    );
+    let scan = |extra: &[&str]| {
+        ids(&json(&run(bulwark()
+            .arg("scan")
+            .arg(&f)
+            .args(["--format", "json"])
+            .args(extra))))
+    };
+    assert_eq!(scan(&[]), ["K8S046"]);
+    assert!(scan(&["--default-namespace", "shop"]).is_empty());
+    assert_eq!(scan(&["--default-namespace", "default"]), ["K8S046"]);
+}
+
+#[test]
+fn fingerprints_survive_line_moves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let first = json(&run(bulwark()
+        .arg("scan")
+        .arg(&f)
+        .args(["--format", "json"])));
+    write(
+        dir.path(),
+        "pod.yaml",
+        &format!("# a comment\n\n{PRIVILEGED_POD}"),
+    );
+    let second = json(&run(bulwark()
+        .arg("scan")
+        .arg(&f)
+        .args(["--format", "json"])));
+    let prints = |r: &Value| {
+        let mut v: Vec<(String, u64)> = r["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .map(|f| {
+                (
+                    f["fingerprint"].as_str().expect("fp").to_string(),
+                    f["location"]["line"].as_u64().expect("line"),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (a, b) = (prints(&first), prints(&second));
+    assert_eq!(a.len(), b.len());
+    for ((fa, la), (fb, lb)) in a.iter().zip(&b) {
+        assert_eq!(fa, fb, "same fingerprint");
+        assert_eq!(la + 2, *lb, "lines moved by two");
+    }
+}
+
+#[test]
+fn table_output_is_grouped_and_plain_when_piped() {
+    let out = run(bulwark().args(["scan", "examples/demo"]));
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout.clone()).expect("utf8");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    insta::assert_snapshot!("demo_table", text);
+    assert!(
+        stderr(&out).contains("examples/demo/charts/storefront: Helm chart"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn checks_lists_and_explains() {
+    let out = run(bulwark().arg("checks"));
+    let text = String::from_utf8(out.stdout.clone()).expect("utf8");
+    assert!(
+        text.contains("K8S005  CRITICAL  privileged-container"),
+        "{text}"
+    );
+    assert!(text.contains("pss-baseline/privileged-containers, cis-k8s/5.2.2"));
+    let out = run(bulwark().args(["checks", "host-pid"]));
+    let text = String::from_utf8(out.stdout.clone()).expect("utf8");
+    for section in [
+        "K8S003 host-pid",
+        "WHAT IT DOES",
+        "WHY IT MATTERS",
+        "EXAMPLE",
+        "FIX",
+        "REFERENCES",
+    ] {
+        assert!(text.contains(section), "{section}: {text}");
+    }
+    let out = run(bulwark().args(["checks", "K8S005", "--format", "json"]));
+    assert_eq!(
+        json(&out)["standards"][0],
+        "pss-baseline/privileged-containers"
+    );
+    let out = run(bulwark().args(["checks", "nope"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no check is called \"nope\""));
+}
+
+#[test]
+fn missing_paths_are_errors_but_others_are_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&f)
+        .arg(dir.path().join("nope.yaml"))
+        .args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    assert!(ids(&report).contains(&"K8S005".into()));
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .expect("m")
+            .starts_with("cannot read")
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_any_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = "Zq8-very-secret-value-7Yt";
+    let f = write(
+        dir.path(),
+        "app.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a}}\nspec:\n  containers:\n  - name: c\n    image: c:1\n    env:\n    - {{name: API_TOKEN, value: {secret}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: a}}\ndata:\n  DB_PASSWORD: {secret}\n"
+        ),
+    );
+    for format in ["table", "json", "sarif"] {
+        let out = run(bulwark().arg("scan").arg(&f).args(["--format", format]));
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(
+            all.contains("K8S050") && all.contains("K8S051"),
+            "{format}: both found"
+        );
+        assert!(!all.contains(secret), "{format} leaks the secret");
+        assert!(
+            !all.contains("very-secret"),
+            "{format} leaks part of the secret"
+        );
+    }
+}
