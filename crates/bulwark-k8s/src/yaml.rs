@@ -1,14 +1,17 @@
 //! YAML streams to [`Node`] trees, bounded in depth and size.
 //!
-//! Parsing follows libyaml (through `libyaml-safer`, a safe Rust port), the parser go-yaml and so
-//! `kubectl` and the API server derive from: what they accept, Bulwark accepts. The stream is
-//! split into documents at `---` lines first, and each document is parsed on its own, so one
-//! broken document does not hide the others. Anchors and aliases are expanded (with YAML merge
-//! keys, as go-yaml does) under a node budget, which defeats alias bombs.
+//! The stream is split into documents at `---` lines first, and each document is parsed on its
+//! own, so one broken document does not hide the others. Anchors and aliases are expanded (with
+//! YAML merge keys, as go-yaml does) under a node budget, which defeats alias bombs.
+//!
+//! The parser is `yaml-rust2`, which follows the YAML spec strictly. Where the spec and libyaml
+//! (the parser behind go-yaml, `kubectl` and the API server) disagree in a way real manifests
+//! hit, we accept what `kubectl` accepts; see [`relax_quoted_indentation`].
 
 use std::collections::HashMap;
 
-use libyaml_safer::{EventData, Mark, Parser, ScalarStyle as LibScalarStyle};
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::node::{Entry, Node, Pos, Scalar, ScalarStyle, Value};
 use crate::{Limits, ParseError};
@@ -25,7 +28,7 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Vec<DocResult> {
         if out.iter().filter(|d: &&DocResult| d.is_err()).count() >= limits.max_errors_per_file {
             break;
         }
-        match parse_chunk(chunk.text, chunk.first_line, limits, &mut budget) {
+        match parse_chunk_leniently(chunk.text, chunk.first_line, limits, &mut budget) {
             Ok(docs) => out.extend(docs.into_iter().map(Ok)),
             Err(e) => {
                 let fatal = matches!(e, ParseError::TooManyNodes { .. });
@@ -110,14 +113,14 @@ enum Frame {
     Seq {
         items: Vec<Node>,
         pos: Pos,
-        anchor: Option<String>,
+        anchor: usize,
     },
     Map {
         entries: Vec<Entry>,
         /// The pending key: its text, position, and whether it was a plain `<<`.
         key: Option<(String, Pos, bool)>,
         pos: Pos,
-        anchor: Option<String>,
+        anchor: usize,
     },
 }
 
@@ -125,16 +128,97 @@ struct Builder<'l> {
     limits: &'l Limits,
     line_offset: u32,
     stack: Vec<Frame>,
-    anchors: HashMap<String, (Node, usize)>,
+    anchors: HashMap<usize, (Node, usize)>,
     docs: Vec<Node>,
 }
 
-fn parse_chunk(
+/// The message yaml-rust2 gives for a multi-line quoted scalar whose continuation lines are
+/// indented less than the block it sits in.
+const QUOTED_INDENT_ERROR: &str = "invalid indentation in quoted scalar";
+
+/// Parses a chunk, retrying with [`relax_quoted_indentation`] where libyaml would have
+/// accepted the text.
+fn parse_chunk_leniently(
     text: &str,
     first_line: u32,
     limits: &Limits,
     budget: &mut Budget,
 ) -> Result<Vec<Node>, ParseError> {
+    let saved = (budget.nodes, budget.alias_nodes);
+    let mut relaxed: Option<String> = None;
+    for _ in 0..64 {
+        let current = relaxed.as_deref().unwrap_or(text);
+        match parse_chunk(current, first_line, limits, budget) {
+            Ok(docs) => return Ok(docs),
+            Err((e, Some(at))) => {
+                let Some(next) = relax_quoted_indentation(current, at) else {
+                    return Err(e);
+                };
+                (budget.nodes, budget.alias_nodes) = saved;
+                relaxed = Some(next);
+            }
+            Err((e, None)) => return Err(e),
+        }
+    }
+    parse_chunk(
+        relaxed.as_deref().unwrap_or(text),
+        first_line,
+        limits,
+        budget,
+    )
+    .map_err(|(e, _)| e)
+}
+
+/// libyaml (and so `kubectl`) accepts a multi-line quoted scalar whose continuation lines are
+/// indented less than its block, as in
+///
+/// ```yaml
+///     command:
+///       - "exec server --flag-a \
+///     --flag-b"
+/// ```
+///
+/// The YAML spec (and yaml-rust2) reject it. Quoted scalars fold line breaks and drop the
+/// leading white space of continuation lines, so indenting those lines further changes neither
+/// the value nor any line number. Given the byte offset of the opening quote, returns the text
+/// with that scalar's continuation lines indented past it, or `None` if the scalar has no end.
+fn relax_quoted_indentation(text: &str, quote_at: usize) -> Option<String> {
+    let quote = *text.as_bytes().get(quote_at)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut i = quote_at + 1;
+    let end = loop {
+        match bytes.get(i)? {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            &b if b == quote => break i,
+            _ => i += 1,
+        }
+    };
+    let line_start = text[..quote_at].rfind('\n').map_or(0, |n| n + 1);
+    let pad = " ".repeat(text[line_start..quote_at].chars().count() + 1);
+    let mut out = String::with_capacity(text.len() + pad.len() * 8);
+    out.push_str(&text[..=quote_at]);
+    for c in text[quote_at + 1..end].chars() {
+        out.push(c);
+        if c == '\n' {
+            out.push_str(&pad);
+        }
+    }
+    out.push_str(&text[end..]);
+    Some(out)
+}
+
+/// Parses one chunk. On error, also returns the byte offset of the quoted scalar when the error
+/// is [`QUOTED_INDENT_ERROR`].
+fn parse_chunk(
+    text: &str,
+    first_line: u32,
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Result<Vec<Node>, (ParseError, Option<usize>)> {
     let mut b = Builder {
         limits,
         line_offset: first_line - 1,
@@ -142,36 +226,50 @@ fn parse_chunk(
         anchors: HashMap::new(),
         docs: Vec::new(),
     };
-    let mut parser = Parser::new();
-    let mut input = text.as_bytes();
-    parser.set_input_string(&mut input);
+    let mut parser = Parser::new_from_str(text);
     loop {
-        let event = parser.parse().map_err(|e| ParseError::Yaml {
-            message: yaml_message(&e),
-            pos: b.pos(e.problem_mark().unwrap_or_default()),
+        let (event, mark) = parser.next_token().map_err(|e| {
+            let quoted = (e.info() == QUOTED_INDENT_ERROR).then(|| e.marker().index());
+            (
+                ParseError::Yaml {
+                    message: e.info().to_string(),
+                    pos: b.pos(*e.marker()),
+                },
+                quoted,
+            )
         })?;
-        let mark = event.start_mark;
-        match event.data {
-            EventData::StreamEnd => break,
-            EventData::StreamStart { .. }
-            | EventData::DocumentStart { .. }
-            | EventData::DocumentEnd { .. } => {}
-            EventData::Scalar {
-                anchor,
-                tag,
-                value,
-                style,
-                ..
-            } => {
-                let style = scalar_style(style, tag.as_deref());
+        let r = b.event(event, mark, budget);
+        match r {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => return Err((e, None)),
+        }
+    }
+    Ok(b.docs)
+}
+
+impl Builder<'_> {
+    /// Handles one event; `Ok(true)` at the end of the stream.
+    fn event(
+        &mut self,
+        event: Event,
+        mark: Marker,
+        budget: &mut Budget,
+    ) -> Result<bool, ParseError> {
+        let b = self;
+        match event {
+            Event::StreamEnd => return Ok(true),
+            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = scalar_style(style, tag.as_ref());
                 let node = Node {
-                    value: Value::Scalar(Scalar { text: value, style }),
+                    value: Value::Scalar(Scalar { text, style }),
                     pos: b.pos(mark),
                 };
                 Builder::charge(budget, 1, false)?;
                 b.complete(node, anchor, style == ScalarStyle::Plain);
             }
-            EventData::SequenceStart { anchor, .. } => {
+            Event::SequenceStart(anchor, _) => {
                 b.open(Frame::Seq {
                     items: Vec::new(),
                     pos: b.pos(mark),
@@ -179,7 +277,7 @@ fn parse_chunk(
                 })?;
                 Builder::charge(budget, 1, false)?;
             }
-            EventData::MappingStart { anchor, .. } => {
+            Event::MappingStart(anchor, _) => {
                 b.open(Frame::Map {
                     entries: Vec::new(),
                     key: None,
@@ -188,7 +286,7 @@ fn parse_chunk(
                 })?;
                 Builder::charge(budget, 1, false)?;
             }
-            EventData::SequenceEnd => match b.stack.pop() {
+            Event::SequenceEnd => match b.stack.pop() {
                 Some(Frame::Seq {
                     items, pos, anchor, ..
                 }) => {
@@ -200,7 +298,7 @@ fn parse_chunk(
                 }
                 _ => return Err(b.internal(mark, "unbalanced sequence end")),
             },
-            EventData::MappingEnd => match b.stack.pop() {
+            Event::MappingEnd => match b.stack.pop() {
                 Some(Frame::Map {
                     entries,
                     pos,
@@ -216,49 +314,43 @@ fn parse_chunk(
                 }
                 _ => return Err(b.internal(mark, "unbalanced mapping end")),
             },
-            EventData::Alias { anchor } => {
+            Event::Alias(id) => {
                 let pos = b.pos(mark);
-                let Some((node, count)) = b.anchors.get(&anchor) else {
+                let Some((node, count)) = b.anchors.get(&id) else {
                     return Err(ParseError::UnknownAnchor { pos });
                 };
                 let (node, count) = (node.clone(), *count);
                 Builder::charge(budget, count, true)?;
-                b.complete(node, None, false);
+                b.complete(node, 0, false);
             }
         }
+        Ok(false)
     }
-    Ok(b.docs)
 }
 
 /// Quoted and block scalars are strings; so is a plain scalar tagged `!!str`.
-fn scalar_style(style: LibScalarStyle, tag: Option<&str>) -> ScalarStyle {
-    let tagged_str = tag.is_some_and(|t| t == "tag:yaml.org,2002:str" || t == "!!str");
-    if style == LibScalarStyle::Plain && !tagged_str {
+fn scalar_style(style: TScalarStyle, tag: Option<&Tag>) -> ScalarStyle {
+    let tagged_str = tag.is_some_and(|t| {
+        t.suffix == "str" && (t.handle == "!!" || t.handle == "tag:yaml.org,2002:")
+    });
+    if style == TScalarStyle::Plain && !tagged_str {
         ScalarStyle::Plain
     } else {
         ScalarStyle::Quoted
     }
 }
 
-/// libyaml's problem and context, without its own position (we add ours).
-fn yaml_message(e: &libyaml_safer::Error) -> String {
-    match e.context() {
-        Some(context) => format!("{} {context}", e.problem()),
-        None => e.problem().to_string(),
-    }
-}
-
 impl Builder<'_> {
-    fn pos(&self, m: Mark) -> Pos {
-        let line = u32::try_from(m.line).unwrap_or(u32::MAX);
-        let col = u32::try_from(m.column).unwrap_or(u32::MAX);
+    fn pos(&self, m: Marker) -> Pos {
+        let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
+        let col = u32::try_from(m.col()).unwrap_or(u32::MAX);
         Pos {
-            line: line.saturating_add(self.line_offset).saturating_add(1),
+            line: line.saturating_add(self.line_offset),
             col: col.saturating_add(1),
         }
     }
 
-    fn internal(&self, m: Mark, what: &str) -> ParseError {
+    fn internal(&self, m: Marker, what: &str) -> ParseError {
         ParseError::Yaml {
             message: what.to_string(),
             pos: self.pos(m),
@@ -298,8 +390,8 @@ impl Builder<'_> {
     }
 
     /// Hands a finished node to its parent (or makes it a document).
-    fn complete(&mut self, node: Node, anchor: Option<String>, plain: bool) {
-        if let Some(anchor) = anchor {
+    fn complete(&mut self, node: Node, anchor: usize, plain: bool) {
+        if anchor != 0 {
             let count = node.count();
             self.anchors.insert(anchor, (node.clone(), count));
         }
@@ -487,6 +579,40 @@ mod tests {
             matches!(docs.first(), Some(Err(ParseError::TooDeep { .. }))),
             "{docs:?}"
         );
+    }
+
+    #[test]
+    fn under_indented_quoted_continuations_are_accepted_like_kubectl() {
+        let n =
+            one("spec:\n  command:\n    - \"exec a \\\n  --b\"\n    - 'one\n  two'\n  after: 1\n");
+        let cmd = n
+            .path(&["spec", "command"])
+            .and_then(Node::as_seq)
+            .expect("seq");
+        assert_eq!(cmd[0].as_str(), Some("exec a --b"));
+        assert_eq!(cmd[1].as_str(), Some("one two"));
+        assert_eq!(
+            n.path(&["spec", "after"]).map(|a| a.pos.line),
+            Some(7),
+            "lines unchanged"
+        );
+        // A quoted scalar that never ends is still an error.
+        assert!(parse("a:\n  - \"open\n b\n").iter().any(Result::is_err));
+    }
+
+    #[test]
+    fn regression_inputs_from_fuzzing_do_not_panic() {
+        // Tags directly followed by flow indicators panicked an earlier parser candidate
+        // (libyaml-safer); whatever they parse to, they must come back as values or errors.
+        for text in [
+            "---?\na: [!t, x]\n",
+            "{!t,: 1}",
+            "[!!str,]",
+            "- !a!b,\n",
+            "? !x\n: y",
+        ] {
+            let _ = parse(text);
+        }
     }
 
     #[test]
