@@ -24,6 +24,6 @@ fuzz_target!(|data: &[u8]| {
     let snapshot = Snapshot::new(loaded.objects, "default");
     let out = run(&snapshot, &Selection::default(), &Options::default());
     for f in out.findings {
-        assert!(!f.finding.fingerprint.is_empty());
+        assert!(!f.fingerprint.is_empty());
     }
 });

@@ -75,16 +75,16 @@ impl<'a> Cx<'a> {
             .part(&format!("{}{key}", self.object.field_prefix))
             .finish();
         self.out.push(Finding {
-            id: meta.id.to_string(),
-            check: Some(meta.name.to_string()),
+            id: meta.id.into(),
+            check: Some(meta.name.into()),
             category: meta.category,
             severity: meta.severity,
-            title: meta.title.to_string(),
+            title: meta.title.into(),
             message,
             location: Some(self.object.location(pos, Some(field))),
             resource: Some(resource),
-            standards: meta.standards.iter().map(|s| (*s).to_string()).collect(),
-            remediation: meta.fix.to_string(),
+            standards: meta.standards.iter().map(|s| (*s).into()).collect(),
+            remediation: meta.fix.into(),
             fingerprint,
         });
     }

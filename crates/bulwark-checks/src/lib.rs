@@ -20,16 +20,14 @@ use bulwark_model::Finding;
 pub use cx::Cx;
 pub use meta::{CheckMeta, Scope};
 pub use registry::{Check, all, find};
-pub use run::{CheckedFinding, Options, RunOutput, Selection, run};
+pub use run::{Options, RunOutput, Selection, run};
 pub use suppress::ANNOTATION_PREFIX;
 
 /// Runs every check on `snapshot` with default options and returns the unsuppressed findings:
 /// a convenience for tests and examples.
 pub fn check_all(snapshot: &Snapshot) -> Vec<Finding> {
     run(snapshot, &Selection::default(), &Options::default())
-        .findings
-        .into_iter()
-        .filter(|f| f.suppression.is_none())
-        .map(|f| f.finding)
+        .unsuppressed()
+        .cloned()
         .collect()
 }

@@ -59,22 +59,34 @@ impl Selection {
     }
 }
 
-/// A finding and, if a suppression annotation covers it, why it is suppressed.
-#[derive(Debug, Clone)]
-pub struct CheckedFinding {
-    /// The finding.
-    pub finding: Finding,
-    /// The annotation that suppresses it, if any.
-    pub suppression: Option<Suppression>,
-}
-
 /// What the checks produced.
 #[derive(Debug, Default)]
 pub struct RunOutput {
-    /// Findings in object order, each with its annotation suppression if any.
-    pub findings: Vec<CheckedFinding>,
+    /// Findings in object order.
+    pub findings: Vec<Finding>,
+    /// Annotation suppressions: the index of the finding in `findings` and why, in index order.
+    pub suppressions: Vec<(usize, Suppression)>,
     /// Problems with suppression annotations (unknown ids).
     pub notes: Vec<Note>,
+}
+
+impl RunOutput {
+    /// The annotation suppression of finding `index`, if any.
+    pub fn suppression_of(&self, index: usize) -> Option<&Suppression> {
+        self.suppressions
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()
+            .map(|at| &self.suppressions[at].1)
+    }
+
+    /// The findings no annotation suppresses.
+    pub fn unsuppressed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.suppression_of(*i).is_none())
+            .map(|(_, f)| f)
+    }
 }
 
 /// Runs the selected checks on every object of `snapshot`.
@@ -94,7 +106,7 @@ pub fn run(snapshot: &Snapshot, selection: &Selection, options: &Options) -> Run
                 let meta = check.meta();
                 let applies = match meta.scope {
                     Scope::Workload => pod.is_some(),
-                    Scope::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
+                    Scope::Kinds(kinds) => kinds.contains(&object.kind.as_ref()),
                     Scope::AnyObject => true,
                 };
                 if !applies {
@@ -111,24 +123,35 @@ pub fn run(snapshot: &Snapshot, selection: &Selection, options: &Options) -> Run
                 check.run(&mut cx);
                 findings.append(&mut cx.out);
             }
+            findings.shrink_to_fit();
             let mut notes = Vec::new();
-            let suppressor = options
-                .annotation_ignores
-                .then(|| Suppressor::new(object, pod.as_ref(), &mut notes));
-            let findings = findings
-                .into_iter()
-                .map(|finding| CheckedFinding {
-                    suppression: suppressor.as_ref().and_then(|s| s.suppression(&finding)),
-                    finding,
-                })
-                .collect();
-            RunOutput { findings, notes }
+            let mut suppressions = Vec::new();
+            if options.annotation_ignores {
+                let suppressor = Suppressor::new(object, pod.as_ref(), &mut notes);
+                for (i, f) in findings.iter().enumerate() {
+                    if let Some(s) = suppressor.suppression(f) {
+                        suppressions.push((i, s));
+                    }
+                }
+            }
+            RunOutput {
+                findings,
+                suppressions,
+                notes,
+            }
         })
         .collect();
-    let mut out = RunOutput::default();
-    for mut o in per_object {
-        out.findings.append(&mut o.findings);
-        out.notes.append(&mut o.notes);
+    // Exact sizes up front: for large scans the findings are most of the memory.
+    let mut out = RunOutput {
+        findings: Vec::with_capacity(per_object.iter().map(|o| o.findings.len()).sum()),
+        ..RunOutput::default()
+    };
+    for o in per_object {
+        let base = out.findings.len();
+        out.findings.extend(o.findings);
+        out.suppressions
+            .extend(o.suppressions.into_iter().map(|(i, s)| (base + i, s)));
+        out.notes.extend(o.notes);
     }
     out
 }

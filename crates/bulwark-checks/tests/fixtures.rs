@@ -35,12 +35,12 @@ fn check_fixture(id: &str) -> String {
     let fail: BTreeSet<String> = objects
         .iter()
         .filter(|o| o.name.starts_with("fail-"))
-        .map(|o| o.name.clone())
+        .map(|o| o.name.to_string())
         .collect();
     let pass: BTreeSet<String> = objects
         .iter()
         .filter(|o| o.name.starts_with("pass-"))
-        .map(|o| o.name.clone())
+        .map(|o| o.name.to_string())
         .collect();
     assert!(!fail.is_empty(), "{id}: fixture has no fail- object");
     assert!(!pass.is_empty(), "{id}: fixture has no pass- object");
@@ -52,10 +52,10 @@ fn check_fixture(id: &str) -> String {
     let out = run(&snapshot, &selection, &Options::default());
     let mut reported = BTreeSet::new();
     let mut rendered = String::new();
-    for f in out.findings.iter().map(|f| &f.finding) {
+    for f in &out.findings {
         assert_eq!(f.id, id);
         let r = f.resource.as_ref().expect("check findings name a resource");
-        reported.insert(r.name.clone());
+        reported.insert(r.name.to_string());
         let loc = f.location.as_ref().expect("check findings have a location");
         writeln!(
             rendered,

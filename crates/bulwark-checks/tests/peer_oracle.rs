@@ -122,7 +122,7 @@ fn peer_fixtures_agree_where_the_meaning_matches() {
         let reported: BTreeSet<String> = run(&snapshot, &selection, &Options::default())
             .findings
             .into_iter()
-            .filter_map(|f| f.finding.resource.map(|r| format!("{}/{}", r.kind, r.name)))
+            .filter_map(|f| f.resource.map(|r| format!("{}/{}", r.kind, r.name)))
             .collect();
         let verdict = if case.objects.is_empty() {
             if case.fail {

@@ -21,7 +21,7 @@ fn findings_of(id: &str, yaml: &str) -> Vec<String> {
     run(&snapshot, &selection, &Options::default())
         .findings
         .into_iter()
-        .map(|f| f.finding.message)
+        .map(|f| f.message)
         .collect()
 }
 

@@ -3,6 +3,8 @@
 //! A file may hold several JSON values one after another (as `kubectl get -o json` piped
 //! together does). Columns are byte columns.
 
+use compact_str::CompactString;
+
 use crate::node::{Entry, Node, Pos, Scalar, ScalarStyle, Value};
 use crate::{Limits, ParseError};
 
@@ -139,7 +141,7 @@ impl JsonParser<'_> {
                         self.expect(b':')?;
                         let value = self.value(depth + 1)?;
                         entries.push(Entry {
-                            key,
+                            key: CompactString::new(&key),
                             key_pos,
                             value,
                         });
@@ -204,7 +206,7 @@ impl JsonParser<'_> {
                 let text = self.string()?;
                 Ok(Node {
                     value: Value::Scalar(Scalar {
-                        text,
+                        text: CompactString::new(&text),
                         style: ScalarStyle::Quoted,
                     }),
                     pos,

@@ -86,6 +86,9 @@ pub fn load_bytes(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
             Err(error) => out.errors.push(LoadError { error }),
         }
     }
+    for o in &mut out.objects {
+        o.shed_weight();
+    }
     out
 }
 
@@ -178,7 +181,7 @@ mod tests {
             "m.yaml",
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: [\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n",
         );
-        let names: Vec<_> = f.objects.iter().map(|o| o.name.as_str()).collect();
+        let names: Vec<_> = f.objects.iter().map(|o| &*o.name).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(f.errors.len(), 1);
         assert_eq!(f.errors[0].error.pos().map(|p| p.line), Some(6));
@@ -233,6 +236,26 @@ mod tests {
                 pos: Pos { line: 2, col: 4 }
             }
         );
+    }
+
+    #[test]
+    fn crd_schemas_are_shed_but_the_crd_is_kept() {
+        let f = load(
+            "crd.yaml",
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: ws.example.com}\nspec:\n  group: example.com\n  scope: Namespaced\n  versions:\n  - name: v1\n    schema: {openAPIV3Schema: {type: object}}\n",
+        );
+        let crd = &f.objects[0];
+        assert_eq!(
+            crd.root.path(&["spec", "scope"]).and_then(Node::as_str),
+            Some("Namespaced")
+        );
+        let v = &crd
+            .root
+            .path(&["spec", "versions"])
+            .and_then(Node::as_seq)
+            .expect("versions")[0];
+        assert_eq!(v.get("name").and_then(Node::as_str), Some("v1"));
+        assert!(v.get("schema").is_none());
     }
 
     #[test]

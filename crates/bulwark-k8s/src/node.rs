@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 /// A 1-based line and column in the source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
@@ -27,8 +29,8 @@ pub enum ScalarStyle {
 /// A scalar with its source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scalar {
-    /// The scalar's text after YAML unescaping.
-    pub text: String,
+    /// The scalar's text after YAML unescaping (short texts are stored inline).
+    pub text: CompactString,
     /// How it was written.
     pub style: ScalarStyle,
 }
@@ -36,8 +38,8 @@ pub struct Scalar {
 /// One key of a mapping and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// The key's text (non-string keys are kept as their text).
-    pub key: String,
+    /// The key's text (non-string keys are kept as their text; short keys are stored inline).
+    pub key: CompactString,
     /// Where the key starts.
     pub key_pos: Pos,
     /// The value.
@@ -70,7 +72,7 @@ impl Node {
     pub fn plain(text: &str, pos: Pos) -> Node {
         Node {
             value: Value::Scalar(Scalar {
-                text: text.to_string(),
+                text: CompactString::new(text),
                 style: ScalarStyle::Plain,
             }),
             pos,
@@ -109,6 +111,25 @@ impl Node {
     /// The value of `key` in a mapping, ignoring explicit nulls.
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|e| &e.value).filter(|n| !n.is_null())
+    }
+
+    /// The value of `key` in a mapping, mutably (the last one when the key is duplicated).
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.value {
+            Value::Map(m) => m
+                .iter_mut()
+                .rev()
+                .find(|e| e.key == key)
+                .map(|e| &mut e.value),
+            _ => None,
+        }
+    }
+
+    /// Removes every entry for `key` from a mapping.
+    pub fn remove(&mut self, key: &str) {
+        if let Value::Map(m) = &mut self.value {
+            m.retain(|e| e.key != key);
+        }
     }
 
     /// Follows a path of mapping keys, ignoring explicit nulls.
@@ -171,7 +192,7 @@ impl Node {
     pub fn to_json(&self) -> serde_json::Value {
         match &self.value {
             Value::Scalar(s) => match s.style {
-                ScalarStyle::Quoted => serde_json::Value::String(s.text.clone()),
+                ScalarStyle::Quoted => serde_json::Value::String(s.text.to_string()),
                 ScalarStyle::Plain => {
                     if self.is_null() {
                         serde_json::Value::Null
@@ -187,7 +208,7 @@ impl Node {
                     {
                         serde_json::Value::from(f)
                     } else {
-                        serde_json::Value::String(s.text.clone())
+                        serde_json::Value::String(s.text.to_string())
                     }
                 }
             },
@@ -197,7 +218,7 @@ impl Node {
             Value::Map(entries) => {
                 let mut m = serde_json::Map::new();
                 for e in entries {
-                    m.insert(e.key.clone(), e.value.to_json());
+                    m.insert(e.key.to_string(), e.value.to_json());
                 }
                 serde_json::Value::Object(m)
             }
@@ -209,7 +230,7 @@ impl fmt::Display for Node {
     /// A short rendering for messages: scalars as their text, collections by shape.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
-            Value::Scalar(s) => write!(f, "{}", s.text),
+            Value::Scalar(s) => f.write_str(&s.text),
             Value::Seq(items) => write!(f, "[{} items]", items.len()),
             Value::Map(entries) => write!(f, "{{{} keys}}", entries.len()),
         }

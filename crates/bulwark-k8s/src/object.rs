@@ -13,13 +13,13 @@ pub struct Object {
     /// The file it came from, as shown to the user (`-` for stdin).
     pub path: Arc<str>,
     /// `apiVersion`.
-    pub api_version: String,
+    pub api_version: Arc<str>,
     /// `kind`.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// `metadata.name`, else `metadata.generateName`, else `<unnamed>`.
-    pub name: String,
+    pub name: Arc<str>,
     /// `metadata.namespace` as written, if it was.
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     /// The whole object.
     pub root: Node,
     /// Field-path prefix of the object inside its document (`items[3].` for a member of a
@@ -30,8 +30,8 @@ pub struct Object {
 impl Object {
     /// Builds an object from a mapping that has `apiVersion` and `kind` (else `None`).
     pub fn from_node(path: Arc<str>, root: Node, field_prefix: String) -> Option<Object> {
-        let api_version = root.get("apiVersion")?.as_str()?.to_string();
-        let kind = root.get("kind")?.as_str()?.to_string();
+        let api_version: Arc<str> = Arc::from(root.get("apiVersion")?.as_str()?);
+        let kind: Arc<str> = Arc::from(root.get("kind")?.as_str()?);
         if api_version.is_empty() || kind.is_empty() {
             return None;
         }
@@ -45,12 +45,12 @@ impl Object {
                     .and_then(Node::as_str)
             })
             .unwrap_or("<unnamed>")
-            .to_string();
+            .into();
         let namespace = meta
             .and_then(|m| m.get("namespace"))
             .and_then(Node::as_str)
             .filter(|s| !s.is_empty())
-            .map(str::to_string);
+            .map(Arc::from);
         Some(Object {
             path,
             api_version,
@@ -60,6 +60,28 @@ impl Object {
             root,
             field_prefix,
         })
+    }
+
+    /// Drops what no check reads but that dominates memory: the OpenAPI schemas of a
+    /// CustomResourceDefinition (`spec.versions[].schema`, `spec.validation`), which are most of
+    /// the bytes of operator bundles. Names, group, scope and versions stay.
+    pub(crate) fn shed_weight(&mut self) {
+        if &*self.kind != "CustomResourceDefinition" || self.group() != "apiextensions.k8s.io" {
+            return;
+        }
+        let Some(spec) = self.root.get_mut("spec") else {
+            return;
+        };
+        spec.remove("validation");
+        if let Some(crate::node::Node {
+            value: crate::node::Value::Seq(versions),
+            ..
+        }) = spec.get_mut("versions")
+        {
+            for v in versions {
+                v.remove("schema");
+            }
+        }
     }
 
     /// The API group (`apps` for `apps/v1`, `""` for `v1`).
@@ -102,14 +124,14 @@ impl Object {
 
     /// The namespace the object lands in: its own, else `default_namespace`; `None` when
     /// cluster-scoped.
-    pub fn effective_namespace(&self, default_namespace: &str) -> Option<String> {
+    pub fn effective_namespace(&self, default_namespace: &str) -> Option<Arc<str>> {
         if self.is_cluster_scoped() {
             None
         } else {
             Some(
                 self.namespace
                     .clone()
-                    .unwrap_or_else(|| default_namespace.to_string()),
+                    .unwrap_or_else(|| Arc::from(default_namespace)),
             )
         }
     }
@@ -121,14 +143,14 @@ impl Object {
             kind: self.kind.clone(),
             namespace: self.effective_namespace(default_namespace),
             name: self.name.clone(),
-            container: container.map(str::to_string),
+            container: container.map(Arc::from),
         }
     }
 
     /// A location in this object's file: `field` is relative to the object.
     pub fn location(&self, pos: Pos, field: Option<&str>) -> Location {
         Location {
-            path: self.path.to_string(),
+            path: Arc::clone(&self.path),
             line: Some(pos.line),
             column: Some(pos.col),
             field: field.map(|f| format!("{}{f}", self.field_prefix)),

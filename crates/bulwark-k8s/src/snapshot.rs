@@ -27,10 +27,11 @@ impl Snapshot {
         };
         for (i, o) in s.objects.iter().enumerate() {
             let ns = o.effective_namespace(default_namespace);
-            match o.kind.as_str() {
+            match o.kind.as_ref() {
                 "ServiceAccount" if o.group().is_empty() => {
                     if let Some(ns) = ns {
-                        s.service_accounts.insert((ns, o.name.clone()), i);
+                        s.service_accounts
+                            .insert((ns.to_string(), o.name.to_string()), i);
                     }
                 }
                 "RoleBinding" | "ClusterRoleBinding"
@@ -46,7 +47,7 @@ impl Snapshot {
                                     .get("namespace")
                                     .and_then(Node::as_str)
                                     .map(str::to_string)
-                                    .or_else(|| ns.clone())
+                                    .or_else(|| ns.as_deref().map(str::to_string))
                                     .unwrap_or_else(|| default_namespace.to_string());
                                 s.bound_service_accounts.insert((sa_ns, name.to_string()));
                             }

@@ -97,7 +97,7 @@ impl<'a> PodTemplate<'a> {
     /// Knative and other CRDs).
     pub fn of(object: &'a Object) -> Option<PodTemplate<'a>> {
         let root = &object.root;
-        let (spec, spec_path, metadata, metadata_path) = match object.kind.as_str() {
+        let (spec, spec_path, metadata, metadata_path) = match object.kind.as_ref() {
             "Pod" => (root.get("spec")?, "spec", root.get("metadata"), "metadata"),
             "PodTemplate" => (
                 root.path(&["template", "spec"])?,

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -118,7 +119,7 @@ enum Frame {
     Map {
         entries: Vec<Entry>,
         /// The pending key: its text, position, and whether it was a plain `<<`.
-        key: Option<(String, Pos, bool)>,
+        key: Option<(CompactString, Pos, bool)>,
         pos: Pos,
         anchor: usize,
     },
@@ -263,7 +264,10 @@ impl Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 let style = scalar_style(style, tag.as_ref());
                 let node = Node {
-                    value: Value::Scalar(Scalar { text, style }),
+                    value: Value::Scalar(Scalar {
+                        text: CompactString::new(&text),
+                        style,
+                    }),
                     pos: b.pos(mark),
                 };
                 Builder::charge(budget, 1, false)?;
@@ -413,12 +417,16 @@ impl Builder<'_> {
                     }
                     let text = match &node.value {
                         Value::Scalar(s) => s.text.clone(),
-                        _ => node.to_json().to_string(),
+                        _ => CompactString::new(node.to_json().to_string()),
                     };
                     *key = Some((text.clone(), node.pos, plain && text == "<<"));
                 }
                 Some((k, key_pos, merge)) => {
-                    let k = if merge { MERGE_KEY.to_string() } else { k };
+                    let k = if merge {
+                        CompactString::new(MERGE_KEY)
+                    } else {
+                        k
+                    };
                     entries.push(Entry {
                         key: k,
                         key_pos,

@@ -1,4 +1,6 @@
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -57,17 +59,17 @@ impl fmt::Display for Category {
 )]
 pub struct ResourceRef {
     /// `apiVersion` of the object, e.g. `apps/v1`.
-    pub api_version: String,
+    pub api_version: Arc<str>,
     /// `kind` of the object, e.g. `Deployment`.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// The namespace the object lands in; absent for cluster-scoped objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     /// `metadata.name` (or `metadata.generateName` when there is no name).
-    pub name: String,
+    pub name: Arc<str>,
     /// The container the finding is about, for container-level findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub container: Option<Arc<str>>,
 }
 
 impl ResourceRef {
@@ -100,7 +102,7 @@ impl fmt::Display for ResourceRef {
 )]
 pub struct Location {
     /// The file, as the user named it or relative to the directory they named; `-` for stdin.
-    pub path: String,
+    pub path: Arc<str>,
     /// 1-based line of the offending field (or of the object when no single field is at fault).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
@@ -112,20 +114,24 @@ pub struct Location {
     pub field: Option<String>,
 }
 
+/// Text that is usually a constant of the engine (a check's title, its fix) and only sometimes
+/// built at run time: findings share the constant instead of copying it.
+pub type Text = Cow<'static, str>;
+
 /// One problem one engine found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable identifier of what was found: a check id (`K8S005`), later a CVE or rule id.
-    pub id: String,
+    pub id: Text,
     /// Human-readable slug of the check, e.g. `privileged-container`, where there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check: Option<String>,
+    pub check: Option<Text>,
     /// The family of the finding.
     pub category: Category,
     /// How bad it is.
     pub severity: Severity,
     /// One-line summary of the check (the same for every finding of one id).
-    pub title: String,
+    pub title: Text,
     /// What exactly is wrong here, naming the field and value.
     pub message: String,
     /// The object the finding is about, where there is one.
@@ -137,10 +143,10 @@ pub struct Finding {
     /// Machine-readable references to the standards this violates, e.g.
     /// `pss-baseline/privileged-containers`, `cis-k8s/5.2.2`, `nsa-cisa/non-root-containers`.
     #[serde(default)]
-    pub standards: Vec<String>,
+    pub standards: Vec<Text>,
     /// How to fix it.
     #[serde(default)]
-    pub remediation: String,
+    pub remediation: Text,
     /// Stable identity of this finding, the same across runs and line moves (see [`crate::Fingerprint`]).
     pub fingerprint: String,
 }

@@ -196,7 +196,7 @@ impl Report {
 /// Canonical order: file, object, line, then most severe first, then id.
 fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     fn path(f: &Finding) -> Option<&str> {
-        f.location.as_ref().map(|l| l.path.as_str())
+        f.location.as_ref().map(|l| &*l.path)
     }
     fn line(f: &Finding) -> Option<u32> {
         f.location.as_ref().and_then(|l| l.line)
@@ -237,7 +237,7 @@ mod tests {
 
     fn finding(id: &str, sev: Severity, path: &str, line: u32) -> Finding {
         Finding {
-            id: id.into(),
+            id: id.to_string().into(),
             check: None,
             category: Category::Misconfig,
             severity: sev,
@@ -251,7 +251,7 @@ mod tests {
                 field: None,
             }),
             standards: vec![],
-            remediation: String::new(),
+            remediation: "".into(),
             fingerprint: format!("{id}{path}{line}"),
         }
     }
@@ -264,7 +264,7 @@ mod tests {
         r.findings
             .push(finding("C", Severity::Critical, "a.yaml", 2));
         r.finalize();
-        let ids: Vec<_> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        let ids: Vec<_> = r.findings.iter().map(|f| &*f.id).collect();
         assert_eq!(ids, ["C", "A", "B"]);
         assert_eq!(r.summary.findings, 3);
         assert_eq!(r.summary.by_severity.get(Severity::Critical), 1);

@@ -50,15 +50,15 @@ fn sarif_log(report: &Report, rules: &[RuleInfo]) -> Value {
         .iter()
         .chain(report.suppressed.iter().map(|s| &s.finding));
     for f in all_findings {
-        by_id.entry(f.id.clone()).or_insert_with(|| RuleInfo {
-            id: f.id.clone(),
-            name: f.check.clone().unwrap_or_else(|| f.id.clone()),
-            title: f.title.clone(),
-            description: f.title.clone(),
-            help_markdown: f.remediation.clone(),
+        by_id.entry(f.id.to_string()).or_insert_with(|| RuleInfo {
+            id: f.id.to_string(),
+            name: f.check.as_deref().unwrap_or(&*f.id).to_string(),
+            title: f.title.to_string(),
+            description: f.title.to_string(),
+            help_markdown: f.remediation.to_string(),
             help_uri: String::new(),
             severity: f.severity,
-            standards: f.standards.clone(),
+            standards: f.standards.iter().map(ToString::to_string).collect(),
         });
     }
     let index: BTreeMap<&str, usize> = by_id
@@ -71,7 +71,7 @@ fn sarif_log(report: &Report, rules: &[RuleInfo]) -> Value {
     let mut results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result_json(f, index[f.id.as_str()], None))
+        .map(|f| result_json(f, index[&*f.id], None))
         .collect();
     results.extend(report.suppressed.iter().map(|s| {
         let kind = match s.suppression.source {
@@ -83,7 +83,7 @@ fn sarif_log(report: &Report, rules: &[RuleInfo]) -> Value {
             sup["justification"] = json!(reason);
         }
         sup["properties"] = json!({"origin": s.suppression.origin});
-        result_json(&s.finding, index[s.finding.id.as_str()], Some(sup))
+        result_json(&s.finding, index[&*s.finding.id], Some(sup))
     }));
 
     let notifications: Vec<Value> = report

@@ -42,7 +42,7 @@ pub fn render_table(report: &Report, style: TableStyle, w: &mut dyn Write) -> io
     let mut current_path: Option<&str> = None;
     let mut current_resource: Option<ResourceRef> = None;
     for f in &report.findings {
-        let path = f.location.as_ref().map_or("", |l| l.path.as_str());
+        let path = f.location.as_ref().map_or("", |l| &*l.path);
         if current_path != Some(path) {
             if current_path.is_some() {
                 writeln!(w)?;
@@ -126,7 +126,7 @@ mod tests {
                 field: None,
             }),
             standards: vec![],
-            remediation: String::new(),
+            remediation: "".into(),
             fingerprint: name.into(),
         }
     }

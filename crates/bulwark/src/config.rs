@@ -71,7 +71,7 @@ pub struct Ignore {
 impl Ignore {
     /// The suppression this entry applies to `f`, if it matches.
     pub fn matches(&self, f: &Finding) -> Option<Suppression> {
-        if !self.checks.contains(&f.id.as_str()) {
+        if !self.checks.contains(&&*f.id) {
             return None;
         }
         let r = f.resource.as_ref();
@@ -79,11 +79,11 @@ impl Ignore {
             None => true,
             Some(g) => value.is_some_and(|v| glob_match(g, v)),
         };
-        let matched = ok(&self.kind, r.map(|r| r.kind.as_str()))
+        let matched = ok(&self.kind, r.map(|r| r.kind.as_ref()))
             && ok(&self.namespace, r.and_then(|r| r.namespace.as_deref()))
-            && ok(&self.name, r.map(|r| r.name.as_str()))
+            && ok(&self.name, r.map(|r| &*r.name))
             && ok(&self.container, r.and_then(|r| r.container.as_deref()))
-            && ok(&self.path, f.location.as_ref().map(|l| l.path.as_str()));
+            && ok(&self.path, f.location.as_ref().map(|l| &*l.path));
         matched.then(|| Suppression {
             source: SuppressionSource::Config,
             reason: Some(self.reason.clone()),
@@ -322,7 +322,7 @@ mod tests {
             ),
             ("severity: [bad]\n", "unknown severity"),
             ("skip: [K8S999]\n", "is not a check"),
-            ("a: [\n", "line 1"),
+            ("a: [\n", "invalid YAML"),
         ];
         for (text, want) in cases {
             let err = format!("{:#}", parse(text, "c.yaml").expect_err(text));

@@ -14,9 +14,13 @@ pub fn use_color(no_color_flag: bool, to_file: bool) -> bool {
         && std::io::stdout().is_terminal()
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file beside it, then renamed over it,
-/// so a reader never sees a half-written report and a failed run leaves the old file intact.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes `path` atomically: `write` fills a temporary file beside it, which is then renamed
+/// over it, so a reader never sees a half-written report and a failed run leaves any old file
+/// intact.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -30,10 +34,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut f =
+        let file =
             std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        let file = out
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        file.sync_all()
             .with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, path)
             .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
@@ -44,10 +55,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result
 }
 
-/// Writes `bytes` to stdout.
-pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
+/// Streams output to stdout through a buffer.
+pub fn write_stdout(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write(&mut out)
         .and_then(|()| out.flush())
         .context("writing to stdout")
 }

@@ -102,7 +102,7 @@ impl Check for DefaultNamespace {
             }
             Some(_) => {}
             None => {
-                if !NAMESPACED_KINDS.contains(&object.kind.as_str()) {
+                if !NAMESPACED_KINDS.contains(&object.kind.as_ref()) {
                     return;
                 }
                 let opts = cx.options;

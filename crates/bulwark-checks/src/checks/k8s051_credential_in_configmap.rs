@@ -100,7 +100,7 @@ impl Check for CredentialInConfigMap {
             .filter_map(|e| {
                 let value = e.value.as_str()?;
                 let why = credential_in(&e.key, value)?;
-                Some((e.key.clone(), e.key_pos, why))
+                Some((e.key.to_string(), e.key_pos, why))
             })
             .collect();
         for (key, pos, why) in hits {

@@ -31,7 +31,7 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
             }
         }
     };
-    write_stdout(text.as_bytes())?;
+    write_stdout(|w| w.write_all(text.as_bytes()))?;
     Ok(0)
 }
 

@@ -7,10 +7,12 @@
 
 use std::io::Write as _;
 
-use anyhow::{Context as _, bail};
-use bulwark_checks::{CheckedFinding, Options, Selection};
+use anyhow::bail;
+use bulwark_checks::{Options, Selection};
 use bulwark_k8s::{Limits, Object, Snapshot, load_bytes};
-use bulwark_model::{Note, NoteKind, Report, ScanError, Severity, SuppressedFinding};
+use bulwark_model::{
+    Finding, Note, NoteKind, Report, ScanError, Severity, SuppressedFinding, Suppression,
+};
 use bulwark_report::{RuleInfo, TableStyle, render_json, render_sarif, render_table};
 use rayon::prelude::*;
 
@@ -206,6 +208,54 @@ fn load_one(input: &Input, limits: &Limits) -> Loaded {
     out
 }
 
+/// Applies the configuration's ignores and the severity filter, and moves suppressed findings
+/// apart, in place: for large scans the findings are most of the memory, so they are never
+/// copied.
+fn split_findings(
+    report: &mut Report,
+    mut findings: Vec<Finding>,
+    mut suppressions: Vec<Option<Suppression>>,
+    s: &Settings,
+) {
+    for (f, slot) in findings.iter().zip(suppressions.iter_mut()) {
+        if slot.is_none() {
+            *slot = s.config.ignores.iter().find_map(|i| i.matches(f));
+        }
+    }
+    if !s.severities.is_empty() {
+        let keep: Vec<bool> = findings
+            .iter()
+            .map(|f| s.severities.contains(&f.severity))
+            .collect();
+        let mut i = 0;
+        findings.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        let mut i = 0;
+        suppressions.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
+    let mut i = 0;
+    let silenced: Vec<Finding> = findings
+        .extract_if(.., |_| {
+            i += 1;
+            suppressions[i - 1].is_some()
+        })
+        .collect();
+    report.suppressed = silenced
+        .into_iter()
+        .zip(suppressions.into_iter().flatten())
+        .map(|(finding, suppression)| SuppressedFinding {
+            finding,
+            suppression,
+        })
+        .collect();
+    report.findings = findings;
+}
+
 fn rule_infos() -> Vec<RuleInfo> {
     bulwark_checks::all()
         .iter()
@@ -242,50 +292,37 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     report.summary.resources = loaded.objects.len();
 
     let snapshot = Snapshot::new(loaded.objects, &s.options.default_namespace);
-    let mut checked: Vec<CheckedFinding> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut suppressions: Vec<Option<Suppression>> = Vec::new();
     for scanner in &s.scanners {
         match scanner {
             Scanner::Misconfig => {
                 let out = bulwark_checks::run(&snapshot, &s.selection, &s.options);
-                checked.extend(out.findings);
+                let base = findings.len();
+                suppressions.resize(base + out.findings.len(), None);
+                for (i, sup) in out.suppressions {
+                    suppressions[base + i] = Some(sup);
+                }
+                findings.extend(out.findings);
                 report.notes.extend(out.notes);
             }
         }
     }
-
-    for c in checked {
-        let suppression = c
-            .suppression
-            .or_else(|| s.config.ignores.iter().find_map(|i| i.matches(&c.finding)));
-        if !s.severities.is_empty() && !s.severities.contains(&c.finding.severity) {
-            continue;
-        }
-        match suppression {
-            Some(suppression) => report.suppressed.push(SuppressedFinding {
-                finding: c.finding,
-                suppression,
-            }),
-            None => report.findings.push(c.finding),
-        }
-    }
+    // The objects are not needed to render: free them before the report grows.
+    drop(snapshot);
+    split_findings(&mut report, findings, suppressions, &s);
     report.finalize();
 
-    let mut buf = Vec::new();
-    match args.format {
-        ScanFormat::Table => render_table(
-            &report,
-            TableStyle {
-                color: use_color(args.no_color, args.output.is_some()),
-            },
-            &mut buf,
-        ),
-        ScanFormat::Json => render_json(&report, &mut buf),
-        ScanFormat::Sarif => render_sarif(&report, &rule_infos(), &mut buf),
-    }
-    .context("rendering the report")?;
+    let color = use_color(args.no_color, args.output.is_some());
+    let rules = (args.format == ScanFormat::Sarif).then(rule_infos);
+    let render = |w: &mut dyn std::io::Write| match args.format {
+        ScanFormat::Table => render_table(&report, TableStyle { color }, w),
+        ScanFormat::Json => render_json(&report, w),
+        ScanFormat::Sarif => render_sarif(&report, rules.as_deref().unwrap_or_default(), w),
+    };
     match &args.output {
-        Some(path) => write_atomically(path, &buf)?,
-        None => write_stdout(&buf)?,
+        Some(path) => write_atomically(path, render)?,
+        None => write_stdout(render)?,
     }
 
     print_diagnostics(args, &report, &discovery.inputs)?;
