@@ -224,12 +224,14 @@ fn checkov_verdicts(report: &Value) -> BTreeMap<String, (BTreeSet<Key>, BTreeSet
     out
 }
 
-fn agreement(bulwark: &Value, checkov: &Value) -> String {
+/// The agreement table, and a listing of every disagreeing resource for reading.
+fn agreement(bulwark: &Value, checkov: &Value) -> (String, String) {
     let (ours, broken) = bulwark_verdicts(bulwark);
     let theirs = checkov_verdicts(checkov);
     let mut s = String::from(
         "| checkov | Bulwark | resources both evaluated | agree | both fail | only checkov fails | only Bulwark fails |\n|---|---|---|---|---|---|---|\n",
     );
+    let mut detail = String::new();
     for (ckv, bw) in PAIRS {
         let Some((passed, failed)) = theirs.get(*ckv) else {
             let _ = writeln!(s, "| {ckv} | {bw} | 0 | – | – | – | – |");
@@ -238,14 +240,21 @@ fn agreement(bulwark: &Value, checkov: &Value) -> String {
         let empty = BTreeSet::new();
         let our_fail = ours.get(*bw).unwrap_or(&empty);
         let (mut both_fail, mut only_ckv, mut only_bw, mut both_pass) = (0, 0, 0, 0);
+        let _ = writeln!(detail, "\n## {ckv} / {bw}\n");
         for key in passed.iter().chain(failed) {
             if broken.contains(&key.0) {
                 continue;
             }
             match (failed.contains(key), our_fail.contains(key)) {
                 (true, true) => both_fail += 1,
-                (true, false) => only_ckv += 1,
-                (false, true) => only_bw += 1,
+                (true, false) => {
+                    only_ckv += 1;
+                    let _ = writeln!(detail, "- only checkov: {} {}/{}", key.0, key.1, key.2);
+                }
+                (false, true) => {
+                    only_bw += 1;
+                    let _ = writeln!(detail, "- only Bulwark: {} {}/{}", key.0, key.1, key.2);
+                }
                 (false, false) => both_pass += 1,
             }
         }
@@ -260,7 +269,7 @@ fn agreement(bulwark: &Value, checkov: &Value) -> String {
             "| {ckv} | {bw} | {total} | {pct:.1}% | {both_fail} | {only_ckv} | {only_bw} |"
         );
     }
-    s
+    (s, detail)
 }
 
 fn machine() -> String {
@@ -438,7 +447,13 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         }
         serde_json::json!({"findings": findings, "errors": errors})
     };
-    let agreement_table = agreement(&merge(bw_reports), &Value::Array(ck_reports));
+    let (agreement_table, detail) = agreement(&merge(bw_reports), &Value::Array(ck_reports));
+    let detail_path = work.join("disagreements.md");
+    std::fs::write(&detail_path, detail).context("writing the disagreement listing")?;
+    eprintln!(
+        "xtask: every disagreeing resource is listed in {}",
+        detail_path.display()
+    );
 
     let mut table = String::from(
         "| corpus | resources | tool | wall (median) | peak RSS (median) | checkov ÷ bulwark wall | checkov ÷ bulwark RSS |\n|---|---|---|---|---|---|---|\n",

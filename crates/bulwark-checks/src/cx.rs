@@ -39,6 +39,14 @@ impl<'a> Cx<'a> {
         self.push(None, &field, rel, pos, message.into());
     }
 
+    /// Like [`Cx::report_pod`] for an element of a list (a volume, a sysctl): `key` names the
+    /// element by what identifies it (`volumes[docker]`) rather than by its index, so the
+    /// fingerprint survives reordering.
+    pub fn report_pod_keyed(&mut self, rel: &str, key: &str, pos: Pos, message: impl Into<String>) {
+        let field = self.pod().field(rel);
+        self.push(None, &field, key, pos, message.into());
+    }
+
     /// Reports a finding about a pod-metadata field (`annotations…`), relative to the pod's
     /// metadata.
     pub fn report_pod_metadata(&mut self, rel: &str, pos: Pos, message: impl Into<String>) {
@@ -59,9 +67,25 @@ impl<'a> Cx<'a> {
         self.push(Some(container.name), &field, &key, pos, message.into());
     }
 
-    /// Builds the finding. The fingerprint hashes the check, the file, the object, the
-    /// container *name* and the field relative to the container (never lines or list indexes of
-    /// containers), so it survives edits that move or reorder things.
+    /// Like [`Cx::report_container`] for an element of a list (an env var, a port): `key`
+    /// names the element by what identifies it (`env[DB_PASSWORD]`) rather than by its index.
+    pub fn report_container_keyed(
+        &mut self,
+        container: &ContainerRef<'_>,
+        rel: &str,
+        key: &str,
+        pos: Pos,
+        message: impl Into<String>,
+    ) {
+        let field = self.pod().container_field(container, rel);
+        let key = format!("{}/{}", container.kind.field(), key);
+        self.push(Some(container.name), &field, &key, pos, message.into());
+    }
+
+    /// Builds the finding. The fingerprint hashes the check, the file, the object's kind,
+    /// namespace and name, the container *name* and a key for the field (relative to the
+    /// container, naming list elements by identity): never lines, list positions or the
+    /// object's position in a `kind: List`, so it survives edits that move or reorder things.
     fn push(&mut self, container: Option<&str>, field: &str, key: &str, pos: Pos, message: String) {
         let meta = self.meta;
         let ns = self.options.default_namespace.as_str();
@@ -72,7 +96,7 @@ impl<'a> Cx<'a> {
             .opt_part(resource.namespace.as_deref())
             .part(&resource.name)
             .opt_part(container)
-            .part(&format!("{}{key}", self.object.field_prefix))
+            .part(key)
             .finish();
         self.out.push(Finding {
             id: meta.id.into(),

@@ -53,8 +53,8 @@ impl Selection {
     }
 
     fn selects(&self, check: &dyn Check) -> bool {
-        let m = check.meta();
-        let named = |s: &String| s.eq_ignore_ascii_case(m.id) || s == m.name;
+        let id = check.meta().id;
+        let named = |s: &String| crate::find(s).is_some_and(|c| c.meta().id == id);
         (self.only.is_empty() || self.only.iter().any(named)) && !self.skip.iter().any(named)
     }
 }

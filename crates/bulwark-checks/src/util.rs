@@ -20,11 +20,11 @@ pub(crate) fn field<'a>(map: Option<&'a Node>, key: &str) -> Option<(&'a Node, P
     Some((&e.value, e.key_pos))
 }
 
-/// The best position for a container finding about `keys` under its `securityContext`: the
-/// deepest of those fields that exists, else the container itself.
-pub(crate) fn sc_pos(c: &ContainerRef<'_>, keys: &[&str]) -> Pos {
-    let mut node = c.node;
-    let mut pos = c.node.pos;
+/// The position of the deepest existing field along `securityContext.<keys>` below `node`
+/// (a container or a pod spec), else of `node` itself: the line a user looks for.
+fn descend_pos(node: &Node, keys: &[&str]) -> Pos {
+    let mut node = node;
+    let mut pos = node.pos;
     for key in std::iter::once(&"securityContext").chain(keys) {
         match node.entry(key) {
             Some(e) if !e.value.is_null() => {
@@ -37,20 +37,21 @@ pub(crate) fn sc_pos(c: &ContainerRef<'_>, keys: &[&str]) -> Pos {
     pos
 }
 
-/// The position of the pod spec's `securityContext.<keys>`, else of the pod spec.
+/// Where to report a container finding about `securityContext.<keys>`.
+pub(crate) fn sc_pos(c: &ContainerRef<'_>, keys: &[&str]) -> Pos {
+    descend_pos(c.node, keys)
+}
+
+/// Where to report a pod finding about `spec.securityContext.<keys>`.
 pub(crate) fn pod_sc_pos(pod: &PodTemplate<'_>, keys: &[&str]) -> Pos {
-    let mut node = pod.spec;
-    let mut pos = pod.spec.pos;
-    for key in std::iter::once(&"securityContext").chain(keys) {
-        match node.entry(key) {
-            Some(e) if !e.value.is_null() => {
-                pos = e.key_pos;
-                node = &e.value;
-            }
-            _ => break,
-        }
-    }
-    pos
+    descend_pos(pod.spec, keys)
+}
+
+/// Whether a seccomp or AppArmor profile mapping has an allowed `type` (`RuntimeDefault` or
+/// `Localhost`), and the type as written (`""` when missing).
+pub(crate) fn profile_type(profile: &Node) -> (bool, &str) {
+    let t = profile.get("type").and_then(Node::as_str).unwrap_or("");
+    (matches!(t, "RuntimeDefault" | "Localhost"), t)
 }
 
 /// Names how a container is referred to in messages: `container "app"`, `init container "x"`.
@@ -362,6 +363,24 @@ pub(crate) fn token_automount(cx: &crate::Cx<'_>, pod: &PodTemplate<'_>, sa: &st
         .service_account(&ns, sa)
         .and_then(|o| o.root.get("automountServiceAccountToken"))
         .and_then(Node::as_bool)
+}
+
+/// Reports every container whose `securityContext.procMount` is set to something other than
+/// `Default` (the /proc mount checks); `note` is appended to the message.
+pub(crate) fn report_unmasked_proc_mounts(cx: &mut crate::Cx<'_>, note: &str) {
+    let pod = cx.pod();
+    for c in pod.containers() {
+        if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str)
+            && mount != "Default"
+        {
+            cx.report_container(
+                &c,
+                "securityContext.procMount",
+                sc_pos(&c, &["procMount"]),
+                format!("{} sets securityContext.procMount: {mount}{note}", who(&c)),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -101,8 +101,6 @@ fn pss_controls_use_the_official_slugs() {
         "running-as-non-root-user",
         "seccomp",
         "capabilities",
-        // The upstream procMount_restricted check (see K8S026's documentation).
-        "proc-mount-type",
     ];
     let mut covered = HashSet::new();
     for check in all() {

@@ -1,7 +1,8 @@
 //! JSON to [`Node`] trees with positions, bounded in depth and size.
 //!
 //! A file may hold several JSON values one after another (as `kubectl get -o json` piped
-//! together does). Columns are byte columns.
+//! together does). Columns count characters, as YAML positions and SARIF's `unicodeCodePoints`
+//! do.
 
 use compact_str::CompactString;
 
@@ -16,6 +17,7 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Vec<Result<Node, Pars
         at: 0,
         line: 1,
         line_start: 0,
+        col_cache: std::cell::Cell::new((0, 1)),
         nodes: 0,
         limits,
     };
@@ -42,15 +44,29 @@ struct JsonParser<'a> {
     at: usize,
     line: u32,
     line_start: usize,
+    /// The last position asked for on the current line, as (byte offset, 1-based character
+    /// column): positions are asked for in increasing order, so counting characters from it
+    /// keeps the work linear even for one-line (minified) JSON.
+    col_cache: std::cell::Cell<(usize, u32)>,
     nodes: usize,
     limits: &'a Limits,
 }
 
 impl JsonParser<'_> {
     fn pos(&self) -> Pos {
+        let (from, col) = match self.col_cache.get() {
+            (at, col) if at >= self.line_start && at <= self.at => (at, col),
+            _ => (self.line_start, 1),
+        };
+        let chars = self
+            .text
+            .get(from..self.at)
+            .map_or(0, |t| t.chars().count());
+        let col = col.saturating_add(u32::try_from(chars).unwrap_or(u32::MAX));
+        self.col_cache.set((self.at, col));
         Pos {
             line: self.line,
-            col: u32::try_from(self.at - self.line_start + 1).unwrap_or(u32::MAX),
+            col,
         }
     }
 
@@ -357,6 +373,13 @@ mod tests {
         assert_eq!(n.entry("b").expect("b").key_pos, Pos { line: 3, col: 3 });
         assert_eq!(n.get("b").and_then(Node::as_str), Some("xé😀"));
         assert_eq!(n.get("b").and_then(Node::as_bool), None);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let docs = parse("{\"é\": \"ü\", \"k\": 1}");
+        let n = docs[0].as_ref().expect("parses");
+        assert_eq!(n.entry("k").expect("k").key_pos, Pos { line: 1, col: 12 });
     }
 
     #[test]

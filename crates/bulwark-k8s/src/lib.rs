@@ -4,7 +4,7 @@
 //! This crate reads bytes it is given; it never touches the network. Untrusted input is bounded
 //! by [`Limits`]: file size, nesting depth, node count and alias expansion.
 
-mod helm;
+pub(crate) mod helm;
 mod json;
 mod load;
 mod node;
@@ -14,7 +14,7 @@ mod snapshot;
 mod workload;
 mod yaml;
 
-pub use helm::{chart_render_hint, is_chart_dir, looks_like_helm_template};
+pub use helm::{chart_render_hint, is_chart_dir, template_render_hint};
 pub use load::{LoadError, LoadedFile, SkippedDocument, load_bytes};
 pub use node::{Entry, Node, Pos, Scalar, ScalarStyle, Value, resolve_bool, resolve_int};
 pub use object::Object;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::node::{Node, Pos, Value};
 use crate::object::Object;
-use crate::{Limits, ParseError, json, looks_like_helm_template, yaml};
+use crate::{Limits, ParseError, helm, json, yaml};
 
 /// A problem with part of a file. Other documents of the file are still loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,8 @@ pub struct LoadedFile {
     pub skipped: Vec<SkippedDocument>,
     /// Non-empty documents seen.
     pub documents: usize,
-    /// The file is a Helm template and was not parsed.
+    /// The file is a template (`{{ … }}` actions outside YAML strings, as in a Helm chart's
+    /// templates) and was not scanned.
     pub helm_template: bool,
 }
 
@@ -71,11 +72,19 @@ pub fn load_bytes(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
             return out;
         }
     };
-    if looks_like_helm_template(text) {
-        out.helm_template = true;
-        return out;
-    }
     let docs = parse_documents(path, text, limits);
+    let actions = helm::actions_outside_comments(text);
+    if actions > 0 {
+        let in_strings: usize = docs
+            .iter()
+            .filter_map(|d| d.as_ref().ok())
+            .map(helm::actions_in_strings)
+            .sum();
+        if in_strings < actions {
+            out.helm_template = true;
+            return out;
+        }
+    }
     let path: Arc<str> = Arc::from(path);
     for doc in docs {
         match doc {

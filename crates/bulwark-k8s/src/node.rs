@@ -255,24 +255,39 @@ pub fn resolve_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Integers as YAML and JSON write them: optional sign, decimal, `0x` or `0o`, `_` separators.
+/// Integers as go-yaml v2 (behind `sigs.k8s.io/yaml`) resolves them: underscores removed, then
+/// Go's `strconv.ParseInt(s, 0, 64)`: an optional sign, then `0x` hexadecimal, `0o` or a
+/// leading `0` octal, `0b` binary, or decimal. Anything else, or out of range, is not an
+/// integer.
 pub fn resolve_int(text: &str) -> Option<i64> {
-    let (neg, rest) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let (negative, digits) = match cleaned.as_bytes().first()? {
+        b'-' => (true, &cleaned[1..]),
+        b'+' => (false, &cleaned[1..]),
+        _ => (false, cleaned.as_str()),
     };
-    let cleaned: String = rest.chars().filter(|&c| c != '_').collect();
-    let v = if let Some(hex) = cleaned.strip_prefix("0x") {
-        i64::from_str_radix(hex, 16).ok()?
-    } else if let Some(oct) = cleaned.strip_prefix("0o") {
-        i64::from_str_radix(oct, 8).ok()?
-    } else if !cleaned.is_empty() && cleaned.bytes().all(|b| b.is_ascii_digit()) {
-        cleaned.parse::<i64>().ok()?
+    let prefixed = |p: &str| {
+        digits
+            .get(..2)
+            .filter(|d| d.eq_ignore_ascii_case(p))
+            .map(|_| &digits[2..])
+    };
+    let (radix, body) = if let Some(b) = prefixed("0x") {
+        (16, b)
+    } else if let Some(b) = prefixed("0o") {
+        (8, b)
+    } else if let Some(b) = prefixed("0b") {
+        (2, b)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
     } else {
-        return None;
+        (10, digits)
     };
-    Some(if neg { -v } else { v })
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from(u64::from_str_radix(body, radix).ok()?);
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 #[cfg(test)]
@@ -299,13 +314,32 @@ mod tests {
     #[test]
     fn integers_in_every_form() {
         assert_eq!(resolve_int("0"), Some(0));
+        assert_eq!(resolve_int("00"), Some(0), "octal zero is still root");
         assert_eq!(resolve_int("-12"), Some(-12));
         assert_eq!(resolve_int("0x1F"), Some(31));
         assert_eq!(resolve_int("0o17"), Some(15));
+        assert_eq!(
+            resolve_int("017"),
+            Some(15),
+            "a leading zero is octal, as in Go"
+        );
+        assert_eq!(resolve_int("0b101"), Some(5));
         assert_eq!(resolve_int("1_000"), Some(1000));
-        assert_eq!(resolve_int("1.5"), None);
-        assert_eq!(resolve_int(""), None);
-        assert_eq!(resolve_int("-"), None);
+        assert_eq!(resolve_int("-9223372036854775808"), Some(i64::MIN));
+        for not_int in [
+            "1.5",
+            "",
+            "-",
+            "0x",
+            "0x-5",
+            "-0x-8000000000000000",
+            "08",
+            "9223372036854775808",
+            "+-1",
+            "1e3",
+        ] {
+            assert_eq!(resolve_int(not_int), None, "{not_int:?}");
+        }
     }
 
     #[test]

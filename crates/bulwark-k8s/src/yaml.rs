@@ -25,13 +25,24 @@ pub(crate) type DocResult = Result<Node, ParseError>;
 pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Vec<DocResult> {
     let mut budget = Budget::new(limits);
     let mut out = Vec::new();
+    let mut errors = 0usize;
     for chunk in split_documents(text) {
-        if out.iter().filter(|d: &&DocResult| d.is_err()).count() >= limits.max_errors_per_file {
+        if errors >= limits.max_errors_per_file {
+            out.push(Err(ParseError::Invalid {
+                message: format!(
+                    "stopped after {errors} errors; the rest of the file (from here) was not read"
+                ),
+                pos: Pos {
+                    line: chunk.first_line,
+                    col: 1,
+                },
+            }));
             break;
         }
         match parse_chunk_leniently(chunk.text, chunk.first_line, limits, &mut budget) {
             Ok(docs) => out.extend(docs.into_iter().map(Ok)),
             Err(e) => {
+                errors += 1;
                 let fatal = matches!(e, ParseError::TooManyNodes { .. });
                 out.push(Err(e));
                 if fatal {
@@ -129,7 +140,8 @@ struct Builder<'l> {
     limits: &'l Limits,
     line_offset: u32,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their node count and height, for alias expansion.
+    anchors: HashMap<usize, (Node, usize, usize)>,
     docs: Vec<Node>,
 }
 
@@ -151,8 +163,10 @@ fn parse_chunk_leniently(
         let current = relaxed.as_deref().unwrap_or(text);
         match parse_chunk(current, first_line, limits, budget) {
             Ok(docs) => return Ok(docs),
-            Err((e, Some(at))) => {
-                let Some(next) = relax_quoted_indentation(current, at) else {
+            Err((e, Some((line, col)))) => {
+                let Some(next) = locate_quote(current, line, col)
+                    .and_then(|at| relax_quoted_indentation(current, at))
+                else {
                     return Err(e);
                 };
                 (budget.nodes, budget.alias_nodes) = saved;
@@ -168,6 +182,30 @@ fn parse_chunk_leniently(
         budget,
     )
     .map_err(|(e, _)| e)
+}
+
+/// The byte offset of the opening quote the parser reported at 1-based `line` and 0-based
+/// `col`. The parser counts columns in characters (bytes in a few places), so both readings are
+/// tried, and the result must be a quote where a quoted scalar can start: after indentation,
+/// `- `, `: `, `? `, `[`, `{` or `,`.
+fn locate_quote(text: &str, line: usize, col: usize) -> Option<usize> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let line_text = &text[line_start..];
+    let line_text = &line_text[..line_text.find('\n').unwrap_or(line_text.len())];
+    let by_chars = line_text.char_indices().nth(col).map(|(b, _)| b);
+    let by_bytes = Some(col).filter(|&b| line_text.is_char_boundary(b) && b < line_text.len());
+    [by_chars, by_bytes].into_iter().flatten().find_map(|b| {
+        let quote = line_text.as_bytes()[b];
+        let before = line_text[..b].trim_end_matches([' ', '\t']);
+        let opens = before.is_empty()
+            || before.ends_with([':', '-', '?', '[', '{', ','])
+            || before.ends_with("!!str");
+        (matches!(quote, b'"' | b'\'') && opens).then_some(line_start + b)
+    })
 }
 
 /// libyaml (and so `kubectl`) accepts a multi-line quoted scalar whose continuation lines are
@@ -212,14 +250,17 @@ fn relax_quoted_indentation(text: &str, quote_at: usize) -> Option<String> {
     Some(out)
 }
 
-/// Parses one chunk. On error, also returns the byte offset of the quoted scalar when the error
-/// is [`QUOTED_INDENT_ERROR`].
+/// Where a quoted scalar starts: 1-based line and 0-based column in the chunk.
+type QuoteAt = (usize, usize);
+
+/// Parses one chunk. On error, also returns where (1-based line, 0-based column in the chunk)
+/// the quoted scalar starts when the error is [`QUOTED_INDENT_ERROR`].
 fn parse_chunk(
     text: &str,
     first_line: u32,
     limits: &Limits,
     budget: &mut Budget,
-) -> Result<Vec<Node>, (ParseError, Option<usize>)> {
+) -> Result<Vec<Node>, (ParseError, Option<QuoteAt>)> {
     let mut b = Builder {
         limits,
         line_offset: first_line - 1,
@@ -230,7 +271,8 @@ fn parse_chunk(
     let mut parser = Parser::new_from_str(text);
     loop {
         let (event, mark) = parser.next_token().map_err(|e| {
-            let quoted = (e.info() == QUOTED_INDENT_ERROR).then(|| e.marker().index());
+            let quoted =
+                (e.info() == QUOTED_INDENT_ERROR).then(|| (e.marker().line(), e.marker().col()));
             (
                 ParseError::Yaml {
                     message: e.info().to_string(),
@@ -320,9 +362,16 @@ impl Builder<'_> {
             },
             Event::Alias(id) => {
                 let pos = b.pos(mark);
-                let Some((node, count)) = b.anchors.get(&id) else {
+                let Some((node, count, height)) = b.anchors.get(&id) else {
                     return Err(ParseError::UnknownAnchor { pos });
                 };
+                // An alias pastes a whole subtree: it must fit under the depth limit too.
+                if b.stack.len() + height > b.limits.max_depth {
+                    return Err(ParseError::TooDeep {
+                        limit: b.limits.max_depth,
+                        pos,
+                    });
+                }
                 let (node, count) = (node.clone(), *count);
                 Builder::charge(budget, count, true)?;
                 b.complete(node, 0, false);
@@ -397,7 +446,8 @@ impl Builder<'_> {
     fn complete(&mut self, node: Node, anchor: usize, plain: bool) {
         if anchor != 0 {
             let count = node.count();
-            self.anchors.insert(anchor, (node.clone(), count));
+            self.anchors
+                .insert(anchor, (node.clone(), count, height(&node)));
         }
         match self.stack.last_mut() {
             None => {
@@ -438,6 +488,15 @@ impl Builder<'_> {
     }
 }
 
+/// Levels of nesting in `node` (a scalar is 1). Bounded by the depth limit, so the recursion is.
+fn height(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Scalar(_) => 0,
+        Value::Seq(items) => items.iter().map(height).max().unwrap_or(0),
+        Value::Map(entries) => entries.iter().map(|e| height(&e.value)).max().unwrap_or(0),
+    }
+}
+
 /// Marks a merge entry internally so a quoted `"<<"` key is never mistaken for one.
 const MERGE_KEY: &str = "<<\0merge";
 
@@ -460,6 +519,8 @@ fn apply_merge_keys(entries: Vec<Entry>, budget: &mut Budget) -> Result<Vec<Entr
             out.push(e);
         }
     }
+    let mut present: std::collections::HashSet<CompactString> =
+        out.iter().map(|e| e.key.clone()).collect();
     for source in sources {
         let maps: Vec<Node> = match source.value {
             Value::Map(_) => vec![source],
@@ -480,7 +541,7 @@ fn apply_merge_keys(entries: Vec<Entry>, budget: &mut Budget) -> Result<Vec<Entr
                 });
             };
             for e in merged {
-                if !out.iter().any(|o| o.key == e.key) {
+                if present.insert(e.key.clone()) {
                     budget.alias_nodes = budget.alias_nodes.saturating_add(e.value.count());
                     if budget.alias_nodes > budget.max_alias_nodes {
                         return Err(ParseError::TooManyNodes {
@@ -621,6 +682,56 @@ mod tests {
         ] {
             let _ = parse(text);
         }
+    }
+
+    #[test]
+    fn aliases_cannot_nest_past_the_depth_limit() {
+        let mut s = String::from("a0: &a0 1\n");
+        for i in 1..40 {
+            let p = i - 1;
+            let open = "[".repeat(150);
+            let close = "]".repeat(150);
+            s.push_str(&format!("a{i}: &a{i} {open}*a{p}{close}\n"));
+        }
+        let docs = parse(&s);
+        assert!(
+            matches!(docs.last(), Some(Err(ParseError::TooDeep { .. }))),
+            "{:?}",
+            docs.last().map(Result::is_ok)
+        );
+    }
+
+    #[test]
+    fn many_documents_parse_in_linear_time() {
+        // Quadratic bookkeeping per document would take hours here.
+        let docs = parse(&"---\na: 1\n".repeat(100_000));
+        assert_eq!(docs.len(), 100_000);
+        assert!(docs.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn a_file_with_too_many_errors_says_where_reading_stopped() {
+        let docs = parse(&"---\na: [\n".repeat(200));
+        assert_eq!(docs.len(), Limits::default().max_errors_per_file + 1);
+        let last = docs
+            .last()
+            .expect("docs")
+            .as_ref()
+            .expect_err("the stop is an error");
+        assert!(
+            last.to_string().contains("stopped after 50 errors"),
+            "{last}"
+        );
+    }
+
+    #[test]
+    fn relaxing_finds_the_quote_after_multibyte_text() {
+        let n = one("# café, don't\nspec:\n  command:\n    - \"né \\\n  --b\"\n");
+        let cmd = n
+            .path(&["spec", "command"])
+            .and_then(Node::as_seq)
+            .expect("seq");
+        assert_eq!(cmd[0].as_str(), Some("né --b"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub use table::{TableStyle, render_table};
 
 /// Writes the report as pretty-printed JSON (the format of `docs/report-format.md`).
 pub fn render_json(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 

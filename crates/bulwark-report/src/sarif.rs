@@ -36,7 +36,7 @@ const SCHEMA_URI: &str =
 /// tool execution notifications.
 pub fn render_sarif(report: &Report, rules: &[RuleInfo], w: &mut dyn Write) -> io::Result<()> {
     let log = sarif_log(report, rules);
-    serde_json::to_writer_pretty(&mut *w, &log).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, &log).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 

@@ -55,6 +55,14 @@ pub fn write_atomically(
     result
 }
 
+/// Whether `err` is (caused by) writing to a closed pipe, as when output goes to `head`.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Streams output to stdout through a buffer.
 pub fn write_stdout(
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,

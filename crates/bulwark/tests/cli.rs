@@ -780,3 +780,47 @@ fn secrets_never_appear_in_any_output() {
         );
     }
 }
+
+#[test]
+fn a_closed_stdout_keeps_the_exit_code() {
+    let dir = shared().join("k8s/peer-fixtures");
+    let mut child = bulwark()
+        .arg("scan")
+        .arg(&dir)
+        .args(["--format", "json", "--exit-code", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bulwark starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("some output");
+    drop(stdout);
+    let out = child.wait_with_output().expect("bulwark finishes");
+    // The peer fixtures include malformed files: the scan's own verdict is 2.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("Broken pipe"), "{}", stderr(&out));
+}
+
+#[test]
+fn template_text_inside_strings_does_not_hide_a_rendered_stream() {
+    let rendered = format!(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: tmpl, namespace: app}}\ndata:\n  values.yaml: |\n    image: {{{{ .Values.image }}}}\n---\n{PRIVILEGED_POD}"
+    );
+    let out = run_stdin(
+        bulwark().args(["scan", "-", "--format", "json", "--only", "K8S005"]),
+        &rendered,
+    );
+    let report = json(&out);
+    assert_eq!(
+        ids(&report),
+        ["K8S005"],
+        "the stream is scanned: {}",
+        stderr(&out)
+    );
+    let template = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n";
+    let out = run_stdin(bulwark().args(["scan", "-", "--format", "json"]), template);
+    let report = json(&out);
+    assert_eq!(report["notes"][0]["kind"], "helm-chart", "{report}");
+    assert_eq!(report["summary"]["resources"], 0);
+}

@@ -87,8 +87,9 @@ impl Check for HostPathVolume {
                 .and_then(Node::as_str)
                 .unwrap_or("<unnamed>");
             let path = host_path.get("path").and_then(Node::as_str).unwrap_or("");
-            cx.report_pod(
+            cx.report_pod_keyed(
                 &format!("volumes[{i}].hostPath"),
+                &format!("volumes[{name}].hostPath"),
                 pos,
                 format!("volume {name:?} mounts host path {path:?}"),
             );

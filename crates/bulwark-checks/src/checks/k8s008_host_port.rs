@@ -71,17 +71,23 @@ impl Check for HostPort {
                 let Some((host_port, pos)) = field(Some(port), "hostPort") else {
                     continue;
                 };
+                let container_port = port
+                    .get("containerPort")
+                    .map_or(String::new(), ToString::to_string);
+                let key = format!("ports[{container_port}].hostPort");
                 match host_port.as_i64() {
                     Some(0) => {}
-                    Some(n) => cx.report_container(
+                    Some(n) => cx.report_container_keyed(
                         &c,
                         &format!("ports[{i}].hostPort"),
+                        &key,
                         pos,
                         format!("{} binds host port {n}", who(&c)),
                     ),
-                    None => cx.report_container(
+                    None => cx.report_container_keyed(
                         &c,
                         &format!("ports[{i}].hostPort"),
+                        &key,
                         pos,
                         format!(
                             "{} sets hostPort to `{host_port}`, which is not a port number",

@@ -1,10 +1,9 @@
 //! K8S009 `forbidden-apparmor-profile`: AppArmor confinement is turned off.
 
-use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{pod_sc_pos, sc_pos, who};
+use crate::util::{pod_sc_pos, profile_type, sc_pos, who};
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct ForbiddenAppArmorProfile;
@@ -61,10 +60,6 @@ spec:
     references: &[refs::PSS, refs::APPARMOR],
 };
 
-fn allowed_type(t: &str) -> bool {
-    matches!(t, "RuntimeDefault" | "Localhost")
-}
-
 fn allowed_annotation(v: &str) -> bool {
     v.is_empty() || v == "runtime/default" || v.starts_with("localhost/")
 }
@@ -77,8 +72,8 @@ impl Check for ForbiddenAppArmorProfile {
     fn run(&self, cx: &mut Cx<'_>) {
         let pod = cx.pod();
         if let Some(profile) = pod.sc(&["appArmorProfile"]) {
-            let t = profile.get("type").and_then(Node::as_str).unwrap_or("");
-            if !allowed_type(t) {
+            let (allowed, t) = profile_type(profile);
+            if !allowed {
                 cx.report_pod(
                     "securityContext.appArmorProfile.type",
                     pod_sc_pos(&pod, &["appArmorProfile", "type"]),
@@ -88,8 +83,8 @@ impl Check for ForbiddenAppArmorProfile {
         }
         for c in pod.containers() {
             if let Some(profile) = c.sc(&["appArmorProfile"]) {
-                let t = profile.get("type").and_then(Node::as_str).unwrap_or("");
-                if !allowed_type(t) {
+                let (allowed, t) = profile_type(profile);
+                if !allowed {
                     cx.report_container(
                         &c,
                         "securityContext.appArmorProfile.type",

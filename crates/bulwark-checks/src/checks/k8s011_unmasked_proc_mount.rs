@@ -1,10 +1,9 @@
 //! K8S011 `unmasked-proc-mount`: a container sees the node's unmasked /proc.
 
-use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{sc_pos, who};
+use crate::util::report_unmasked_proc_mounts;
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct UnmaskedProcMount;
@@ -58,21 +57,9 @@ impl Check for UnmaskedProcMount {
     }
 
     fn run(&self, cx: &mut Cx<'_>) {
-        let pod = cx.pod();
-        if pod.in_user_namespace() {
+        if cx.pod().in_user_namespace() {
             return;
         }
-        for c in pod.containers() {
-            if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str)
-                && mount != "Default"
-            {
-                cx.report_container(
-                    &c,
-                    "securityContext.procMount",
-                    sc_pos(&c, &["procMount"]),
-                    format!("{} sets securityContext.procMount: {mount}", who(&c)),
-                );
-            }
-        }
+        report_unmasked_proc_mounts(cx, "");
     }
 }

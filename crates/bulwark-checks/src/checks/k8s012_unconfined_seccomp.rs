@@ -1,10 +1,9 @@
 //! K8S012 `unconfined-seccomp`: seccomp filtering is explicitly turned off.
 
-use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{pod_sc_pos, sc_pos, who};
+use crate::util::{pod_sc_pos, profile_type, sc_pos, who};
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct UnconfinedSeccomp;
@@ -55,10 +54,6 @@ spec:
     references: &[refs::PSS, refs::SECCOMP],
 };
 
-fn allowed(t: &str) -> bool {
-    matches!(t, "RuntimeDefault" | "Localhost")
-}
-
 impl Check for UnconfinedSeccomp {
     fn meta(&self) -> &'static CheckMeta {
         &META
@@ -67,8 +62,8 @@ impl Check for UnconfinedSeccomp {
     fn run(&self, cx: &mut Cx<'_>) {
         let pod = cx.pod();
         if let Some(profile) = pod.sc(&["seccompProfile"]) {
-            let t = profile.get("type").and_then(Node::as_str).unwrap_or("");
-            if !allowed(t) {
+            let (allowed, t) = profile_type(profile);
+            if !allowed {
                 cx.report_pod(
                     "securityContext.seccompProfile.type",
                     pod_sc_pos(&pod, &["seccompProfile", "type"]),
@@ -78,8 +73,8 @@ impl Check for UnconfinedSeccomp {
         }
         for c in pod.containers() {
             if let Some(profile) = c.sc(&["seccompProfile"]) {
-                let t = profile.get("type").and_then(Node::as_str).unwrap_or("");
-                if !allowed(t) {
+                let (allowed, t) = profile_type(profile);
+                if !allowed {
                     cx.report_container(
                         &c,
                         "securityContext.seccompProfile.type",

@@ -92,8 +92,9 @@ impl Check for UnsafeSysctls {
             let name = s.get("name").and_then(Node::as_str).unwrap_or("");
             if !SAFE_SYSCTLS.contains(&name) {
                 let pos = s.entry("name").map_or(s.pos, |e| e.key_pos);
-                cx.report_pod(
+                cx.report_pod_keyed(
                     &format!("securityContext.sysctls[{i}].name"),
+                    &format!("securityContext.sysctls[{name}]"),
                     pos,
                     format!("pod sets unsafe sysctl {name:?}"),
                 );

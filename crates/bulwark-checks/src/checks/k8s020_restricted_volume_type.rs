@@ -57,7 +57,8 @@ pub(crate) static META: CheckMeta = CheckMeta {
     what: "Reports every entry of `spec.volumes` that has none of the sources the restricted \
            level allows: configMap, csi, downwardAPI, emptyDir, ephemeral, image, \
            persistentVolumeClaim, projected, secret. hostPath, nfs, gitRepo, iscsi, the \
-           in-tree cloud disks and any unknown source are reported.",
+           in-tree cloud disks and any unknown source are reported. A volume with no source at \
+           all is not: the API server defaults it to emptyDir.",
     why: "Volumes outside the allowed set mount storage that bypasses the cluster's \
           PersistentVolume controls: the node's file system (hostPath), network shares \
           chosen by the pod author (nfs, iscsi, cephfs), or a git clone run by the kubelet \
@@ -110,6 +111,11 @@ impl Check for RestrictedVolumeType {
             if ALLOWED.iter().any(|k| present(k)) {
                 continue;
             }
+            // The API server defaults a volume without any source to emptyDir, and admission
+            // sees the defaulted pod.
+            if entries.iter().all(|e| e.key == "name" || e.value.is_null()) {
+                continue;
+            }
             let name = volume
                 .get("name")
                 .and_then(Node::as_str)
@@ -123,8 +129,9 @@ impl Check for RestrictedVolumeType {
                         .map(|e| (*k, e.key_pos))
                 })
                 .unwrap_or(("unknown", volume.pos));
-            cx.report_pod(
+            cx.report_pod_keyed(
                 &format!("volumes[{i}]"),
+                &format!("volumes[{name}]"),
                 pos,
                 format!("volume {name:?} uses restricted volume type {kind:?}"),
             );

@@ -4,7 +4,7 @@ use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{pod_sc_pos, sc_pos, who};
+use crate::util::{pod_sc_pos, profile_type, sc_pos, who};
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct SeccompProfileNotSet;
@@ -54,10 +54,7 @@ spec:
 };
 
 fn valid(profile: &Node) -> bool {
-    matches!(
-        profile.get("type").and_then(Node::as_str),
-        Some("RuntimeDefault" | "Localhost")
-    )
+    profile_type(profile).0
 }
 
 impl Check for SeccompProfileNotSet {

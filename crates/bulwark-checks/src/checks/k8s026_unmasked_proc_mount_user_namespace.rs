@@ -1,10 +1,9 @@
 //! K8S026 `unmasked-proc-mount-user-namespace`: an unmasked /proc in a user-namespaced pod.
 
-use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{sc_pos, who};
+use crate::util::report_unmasked_proc_mounts;
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct UnmaskedProcMountUserNamespace;
@@ -15,14 +14,16 @@ pub(crate) static META: CheckMeta = CheckMeta {
     title: "Unmasked /proc in a user-namespaced pod (restricted)",
     severity: Severity::Low,
     category: Category::Misconfig,
-    standards: &["pss-restricted/proc-mount-type"],
+    // The official page lists /proc Mount Type under baseline only and has no restricted slug
+    // for it, so no PSS reference is invented here.
+    standards: &[],
     scope: Scope::Workload,
     what: "Reports every container whose `securityContext.procMount` is not `Default` in a \
            pod with `hostUsers: false`. The baseline level allows this since Kubernetes 1.35 \
            (K8S011 is quiet for such pods); the restricted level still forbids it (the \
-           upstream `procMount_restricted` check). The official control list names /proc \
-           Mount Type under baseline only, so the `pss-restricted/proc-mount-type` reference \
-           follows the upstream check rather than the page.",
+           upstream `procMount_restricted` check). The official page lists /proc Mount Type \
+           under baseline only and has no restricted control for it, so this check carries no \
+           Pod Security Standards reference; filter on the id instead.",
     why: "In a user namespace an unmasked /proc is much less dangerous, but it still shows \
           kernel interfaces the default mask hides, and the restricted level keeps the mask \
           as defence in depth.",
@@ -60,24 +61,12 @@ impl Check for UnmaskedProcMountUserNamespace {
     }
 
     fn run(&self, cx: &mut Cx<'_>) {
-        let pod = cx.pod();
-        if !pod.in_user_namespace() {
+        if !cx.pod().in_user_namespace() {
             return;
         }
-        for c in pod.containers() {
-            if let Some(mount) = c.sc(&["procMount"]).and_then(Node::as_str)
-                && mount != "Default"
-            {
-                cx.report_container(
-                        &c,
-                        "securityContext.procMount",
-                        sc_pos(&c, &["procMount"]),
-                        format!(
-                            "{} sets securityContext.procMount: {mount} (allowed by baseline in a user namespace, not by restricted)",
-                            who(&c)
-                        ),
-                    );
-            }
-        }
+        report_unmasked_proc_mounts(
+            cx,
+            " (allowed by baseline in a user namespace, not by restricted)",
+        );
     }
 }

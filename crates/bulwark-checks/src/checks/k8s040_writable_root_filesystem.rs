@@ -18,7 +18,8 @@ pub(crate) static META: CheckMeta = CheckMeta {
     standards: &["nsa-cisa/immutable-filesystems"],
     scope: Scope::Workload,
     what: "Reports every container (init, regular or ephemeral) that does not set \
-           `securityContext.readOnlyRootFilesystem: true`.",
+           `securityContext.readOnlyRootFilesystem: true`. Windows pods are exempt: the API \
+           does not allow the field for them.",
     why: "A writable root file system lets an attacker drop tools and binaries into the \
           container, replace the application's own files or plant persistence. An immutable \
           container makes such drift impossible (and easy to detect at runtime).",
@@ -58,6 +59,10 @@ impl Check for WritableRootFilesystem {
 
     fn run(&self, cx: &mut Cx<'_>) {
         let pod = cx.pod();
+        // Windows containers cannot have a read-only root file system (the API rejects it).
+        if pod.is_windows() {
+            return;
+        }
         for c in pod.containers() {
             let value = c.sc(&["readOnlyRootFilesystem"]);
             if value.and_then(Node::as_bool) == Some(true) {

@@ -127,8 +127,9 @@ impl Check for ContainerRuntimeSocketMount {
             } else {
                 format!("{path}, which contains the container runtime socket {socket}")
             };
-            cx.report_pod(
+            cx.report_pod_keyed(
                 &format!("volumes[{i}].hostPath.path"),
+                &format!("volumes[{name}].hostPath.path"),
                 pos,
                 format!("volume {name:?} mounts {what}"),
             );

@@ -72,9 +72,10 @@ impl Check for SecretInEnvVar {
                 let var = e.get("name").and_then(Node::as_str).unwrap_or("<unnamed>");
                 let secret = secret_ref.get("name").and_then(Node::as_str).unwrap_or("?");
                 let key = secret_ref.get("key").and_then(Node::as_str).unwrap_or("?");
-                cx.report_container(
+                cx.report_container_keyed(
                     &c,
                     &format!("env[{i}].valueFrom.secretKeyRef"),
+                    &format!("env[{var}].valueFrom.secretKeyRef"),
                     e.pos,
                     format!(
                         "{} gets env var {var:?} from Secret {secret:?} key {key:?}",
@@ -88,9 +89,10 @@ impl Check for SecretInEnvVar {
                     continue;
                 };
                 let secret = secret_ref.get("name").and_then(Node::as_str).unwrap_or("?");
-                cx.report_container(
+                cx.report_container_keyed(
                     &c,
                     &format!("envFrom[{i}].secretRef"),
+                    &format!("envFrom[{secret}].secretRef"),
                     e.pos,
                     format!(
                         "{} loads every key of Secret {secret:?} as env vars",

@@ -84,9 +84,10 @@ impl Check for LiteralCredentialInEnv {
                 if !is_sensitive_name(name) || is_placeholder(value) {
                     continue;
                 }
-                cx.report_container(
+                cx.report_container_keyed(
                     &c,
                     &format!("env[{i}].value"),
+                    &format!("env[{name}].value"),
                     value_entry.key_pos,
                     format!("{} env var {name:?} holds {}", who(&c), redacted(value)),
                 );

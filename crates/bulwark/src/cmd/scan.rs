@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::config::{self, Config};
-use crate::output::{use_color, write_atomically, write_stdout};
+use crate::output::{is_broken_pipe, use_color, write_atomically, write_stdout};
 use crate::targets::{Input, ReadOutcome, discover, read_input};
 
 /// The scanners `--scanners` can name.
@@ -170,7 +170,7 @@ fn load_one(input: &Input, limits: &Limits) -> Loaded {
         out.notes.push(Note {
             kind: NoteKind::HelmChart,
             path: Some(shown.clone()),
-            message: "Helm template: not scanned as YAML; render the chart first: helm template RELEASE CHART | bulwark scan -".to_string(),
+            message: bulwark_k8s::template_render_hint(),
         });
         return out;
     }
@@ -322,10 +322,14 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
     match &args.output {
         Some(path) => write_atomically(path, render)?,
-        None => write_stdout(render)?,
+        None => match write_stdout(render) {
+            // The reader stopped early (`| head`): the exit code still reports the scan.
+            Err(e) if is_broken_pipe(&e) => {}
+            other => other?,
+        },
     }
 
-    print_diagnostics(args, &report, &discovery.inputs)?;
+    print_diagnostics(args, &report, &discovery.inputs);
 
     if !report.errors.is_empty() {
         return Ok(2);
@@ -336,7 +340,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
 
 /// Notes and errors on stderr. Table output already lists errors on stdout; other formats
 /// carry them in the document, so stderr repeats them for whoever watches the terminal.
-fn print_diagnostics(args: &ScanArgs, report: &Report, inputs: &[Input]) -> anyhow::Result<()> {
+/// Failing to write to stderr is not a reason to fail the scan, so write errors are ignored.
+fn print_diagnostics(args: &ScanArgs, report: &Report, inputs: &[Input]) {
     let mut err = std::io::stderr().lock();
     let explicit = |path: &Option<String>| {
         inputs
@@ -351,7 +356,7 @@ fn print_diagnostics(args: &ScanArgs, report: &Report, inputs: &[Input]) -> anyh
             };
             if always || args.verbose {
                 let path = n.path.as_deref().unwrap_or("");
-                writeln!(err, "bulwark: note: {path}: {}", n.message)?;
+                let _ = writeln!(err, "bulwark: note: {path}: {}", n.message);
             }
         }
     }
@@ -362,11 +367,10 @@ fn print_diagnostics(args: &ScanArgs, report: &Report, inputs: &[Input]) -> anyh
                 (Some(p), None) => format!("{p}: "),
                 _ => String::new(),
             };
-            writeln!(err, "bulwark: error: {place}{}", e.message)?;
+            let _ = writeln!(err, "bulwark: error: {place}{}", e.message);
         }
         if !args.quiet {
-            writeln!(err, "bulwark: {}", bulwark_report::summary_line(report))?;
+            let _ = writeln!(err, "bulwark: {}", bulwark_report::summary_line(report));
         }
     }
-    Ok(())
 }
