@@ -149,6 +149,12 @@ struct Row {
     rss_mb: f64,
 }
 
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
 /// Resource key shared by both tools: absolute file, kind, name.
 type Key = (String, String, String);
 
@@ -245,7 +251,11 @@ fn agreement(bulwark: &Value, checkov: &Value) -> (String, String) {
             if broken.contains(&key.0) {
                 continue;
             }
-            match (failed.contains(key), our_fail.contains(key)) {
+            // checkov names an object without metadata.name after its labels; Bulwark calls it
+            // <unnamed>.
+            let unnamed = (key.0.clone(), key.1.clone(), "<unnamed>".to_string());
+            let ours = our_fail.contains(key) || our_fail.contains(&unnamed);
+            match (failed.contains(key), ours) {
                 (true, true) => both_fail += 1,
                 (true, false) => {
                     only_ckv += 1;
@@ -343,7 +353,7 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
             "json".into(),
             "--quiet".into(),
         ];
-        let bw_out = work.join("bulwark.json");
+        let bw_out = work.join(format!("bulwark-{}.json", slug(name)));
         let mut walls = Vec::new();
         let mut rss = Vec::new();
         for _ in 0..runs {
@@ -368,6 +378,8 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         if checkov_times == 0 {
             continue;
         }
+        // Without --quiet: the agreement needs the passed checks too, and one run then serves
+        // both the timing and the verdicts (checkov takes minutes on the peer fixtures).
         let ck_args: Vec<String> = [
             "-d",
             &dir.display().to_string(),
@@ -376,15 +388,14 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
             "--skip-download",
             "-o",
             "json",
-            "--quiet",
         ]
         .map(String::from)
         .to_vec();
-        let ck_out = work.join("checkov.json");
+        let verdicts_out = work.join(format!("checkov-{}.json", slug(name)));
         let mut walls = Vec::new();
         let mut rss = Vec::new();
         for _ in 0..checkov_times {
-            let m = timed(&checkov, &ck_args, &ck_out)?;
+            let m = timed(&checkov, &ck_args, &verdicts_out)?;
             walls.push(m.wall);
             rss.push(m.rss_mb);
         }
@@ -395,14 +406,6 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
             wall: median(walls),
             rss_mb: median(rss),
         });
-        // --quiet drops passed checks, which the agreement needs: one more run without it.
-        let verdicts_out = work.join("checkov-verdicts.json");
-        let without_quiet: Vec<String> = ck_args
-            .iter()
-            .filter(|a| *a != "--quiet")
-            .cloned()
-            .collect();
-        timed(&checkov, &without_quiet, &verdicts_out)?;
         let text = std::fs::read_to_string(&verdicts_out)?;
         let docs: Vec<Value> = serde_json::Deserializer::from_str(&text)
             .into_iter::<Value>()
@@ -482,7 +485,8 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
          Command: `cargo xtask bench --runs {runs}` (bulwark {runs} runs per corpus, checkov {checkov_runs} on \
          real-world and 1 on the peer fixtures, which take it minutes; medians; wall time and peak RSS from GNU \
          time; the combined row adds the wall times and takes the larger peak). checkov {CHECKOV_VERSION} runs as \
-         `checkov -d DIR --framework kubernetes --skip-download -o json --quiet`; bulwark as \
+         `checkov -d DIR --framework kubernetes --skip-download -o json` (without `--quiet`, so one run gives \
+         both the time and the passed checks the agreement needs); bulwark as \
          `bulwark scan DIR --format json --quiet`.\n\n{table}\n\
          Per-check agreement on the resources both tools evaluated (real-world + peer fixtures; files \
          Bulwark could not parse are left out):\n\n{agreement_table}<!-- bench:end -->",

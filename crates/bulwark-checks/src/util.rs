@@ -383,6 +383,34 @@ pub(crate) fn report_unmasked_proc_mounts(cx: &mut crate::Cx<'_>, note: &str) {
     }
 }
 
+/// Reports every container whose `securityContext.<key>` is not explicitly `wanted` (Windows
+/// pods are skipped by the callers that need it). `unset` completes the message when the field
+/// is missing, e.g. `does not set readOnlyRootFilesystem: true`.
+pub(crate) fn report_unless_container_sets(
+    cx: &mut crate::Cx<'_>,
+    key: &str,
+    wanted: bool,
+    unset: &str,
+) {
+    let pod = cx.pod();
+    for c in pod.containers() {
+        let value = c.sc(&[key]);
+        if value.and_then(Node::as_bool) == Some(wanted) {
+            continue;
+        }
+        let message = match value {
+            Some(v) => format!("{} sets {key}: {v}", who(&c)),
+            None => format!("{} {unset}", who(&c)),
+        };
+        cx.report_container(
+            &c,
+            &format!("securityContext.{key}"),
+            sc_pos(&c, &[key]),
+            message,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

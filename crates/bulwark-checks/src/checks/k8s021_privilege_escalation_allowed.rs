@@ -1,10 +1,9 @@
 //! K8S021 `privilege-escalation-allowed`: a container may gain privileges through setuid.
 
-use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{sc_pos, who};
+use crate::util::report_unless_container_sets;
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct PrivilegeEscalationAllowed;
@@ -66,28 +65,14 @@ impl Check for PrivilegeEscalationAllowed {
     }
 
     fn run(&self, cx: &mut Cx<'_>) {
-        let pod = cx.pod();
-        if pod.is_windows() {
+        if cx.pod().is_windows() {
             return;
         }
-        for c in pod.containers() {
-            let value = c.sc(&["allowPrivilegeEscalation"]);
-            if value.and_then(Node::as_bool) == Some(false) {
-                continue;
-            }
-            let message = match value {
-                Some(v) => format!("{} sets allowPrivilegeEscalation: {v}", who(&c)),
-                None => format!(
-                    "{} does not set allowPrivilegeEscalation: false (it defaults to true)",
-                    who(&c)
-                ),
-            };
-            cx.report_container(
-                &c,
-                "securityContext.allowPrivilegeEscalation",
-                sc_pos(&c, &["allowPrivilegeEscalation"]),
-                message,
-            );
-        }
+        report_unless_container_sets(
+            cx,
+            "allowPrivilegeEscalation",
+            false,
+            "does not set allowPrivilegeEscalation: false (it defaults to true)",
+        );
     }
 }

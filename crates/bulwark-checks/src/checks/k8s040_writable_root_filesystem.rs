@@ -1,10 +1,9 @@
 //! K8S040 `writable-root-filesystem`: a container can write to its image's file system.
 
-use bulwark_k8s::Node;
 use bulwark_model::{Category, Severity};
 
 use crate::checks::refs;
-use crate::util::{sc_pos, who};
+use crate::util::report_unless_container_sets;
 use crate::{Check, CheckMeta, Cx, Scope};
 
 pub(crate) struct WritableRootFilesystem;
@@ -58,26 +57,15 @@ impl Check for WritableRootFilesystem {
     }
 
     fn run(&self, cx: &mut Cx<'_>) {
-        let pod = cx.pod();
         // Windows containers cannot have a read-only root file system (the API rejects it).
-        if pod.is_windows() {
+        if cx.pod().is_windows() {
             return;
         }
-        for c in pod.containers() {
-            let value = c.sc(&["readOnlyRootFilesystem"]);
-            if value.and_then(Node::as_bool) == Some(true) {
-                continue;
-            }
-            let message = match value {
-                Some(v) => format!("{} sets readOnlyRootFilesystem: {v}", who(&c)),
-                None => format!("{} does not set readOnlyRootFilesystem: true", who(&c)),
-            };
-            cx.report_container(
-                &c,
-                "securityContext.readOnlyRootFilesystem",
-                sc_pos(&c, &["readOnlyRootFilesystem"]),
-                message,
-            );
-        }
+        report_unless_container_sets(
+            cx,
+            "readOnlyRootFilesystem",
+            true,
+            "does not set readOnlyRootFilesystem: true",
+        );
     }
 }

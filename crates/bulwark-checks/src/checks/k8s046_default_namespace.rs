@@ -37,6 +37,14 @@ const NAMESPACED_KINDS: &[&str] = &[
     "Lease",
 ];
 
+/// Objects every cluster has in `default`, which nobody can move: they show up in every
+/// `kubectl get -A -o yaml` dump.
+const BUILT_IN: &[(&str, &str)] = &[
+    ("Service", "kubernetes"),
+    ("ServiceAccount", "default"),
+    ("ConfigMap", "kube-root-ca.crt"),
+];
+
 pub(crate) static META: CheckMeta = CheckMeta {
     id: "K8S046",
     name: "default-namespace",
@@ -48,7 +56,9 @@ pub(crate) static META: CheckMeta = CheckMeta {
     what: "Reports a namespaced object whose `metadata.namespace` is `default`, and a \
            built-in namespaced object that names no namespace, unless `--default-namespace` \
            says where such objects go (and it is not `default`). Custom resources are \
-           reported only when they name `default` explicitly.",
+           reported only when they name `default` explicitly. The objects every cluster \
+           creates there (the `kubernetes` Service, the `default` ServiceAccount, the \
+           `kube-root-ca.crt` ConfigMap) are never reported.",
     why: "The `default` namespace is where everything lands by accident. Objects there share \
           RBAC grants, quotas and NetworkPolicies with whatever else was applied without a \
           namespace, so isolating one workload from another is impossible.",
@@ -71,9 +81,10 @@ spec:
   - name: web
     image: example.com/web:1.4
 ",
-    peers: "Same meaning as checkov CKV_K8S_21 and kube-linter `use-namespace` for objects \
-            that name `default`. Both also report objects without a namespace, which this \
-            check does only without `--default-namespace`.",
+    peers: "Same meaning as checkov CKV_K8S_21 (which exempts the same built-in objects) and \
+            kube-linter `use-namespace` for objects that name `default`. Both also report \
+            objects without a namespace, which this check does only without \
+            `--default-namespace`.",
     references: &[refs::CIS, refs::NAMESPACES],
 };
 
@@ -84,7 +95,9 @@ impl Check for DefaultNamespace {
 
     fn run(&self, cx: &mut Cx<'_>) {
         let object = cx.object;
-        if object.is_cluster_scoped() {
+        if object.is_cluster_scoped()
+            || BUILT_IN.contains(&(object.kind.as_ref(), object.name.as_ref()))
+        {
             return;
         }
         let ns_entry = object.metadata().and_then(|m| m.entry("namespace"));
