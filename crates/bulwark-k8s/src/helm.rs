@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::node::{Node, Value};
+use bulwark_yaml::{Node, Value};
 
 /// Whether `dir` is a Helm chart (it holds a `Chart.yaml`).
 pub fn is_chart_dir(dir: &Path) -> bool {

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::node::{Node, Pos, Value};
 use crate::object::Object;
-use crate::{Limits, ParseError, helm, json, yaml};
+use crate::{Limits, ParseError, helm};
+use bulwark_yaml::{Node, Pos, Value, parse_json, parse_yaml};
 
 /// A problem with part of a file. Other documents of the file are still loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,14 +107,14 @@ fn parse_documents(path: &str, text: &str, limits: &Limits) -> Vec<Result<Node, 
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let looks_json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
     if !(is_json_name || looks_json) {
-        return yaml::parse_stream(text, limits);
+        return parse_yaml(text, limits);
     }
-    let docs = json::parse_stream(text, limits);
+    let docs = parse_json(text, limits);
     if is_json_name || docs.iter().all(Result::is_ok) {
         return docs;
     }
     // Flow-style YAML (`{kind: Pod, …}`) starts like JSON; prefer whichever parser succeeds.
-    let as_yaml = yaml::parse_stream(text, limits);
+    let as_yaml = parse_yaml(text, limits);
     if as_yaml.iter().all(Result::is_ok) {
         as_yaml
     } else {

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use bulwark_model::{Location, ResourceRef};
 
-use crate::node::{Node, Pos};
 use crate::scope::is_cluster_scoped;
+use bulwark_yaml::{Node, Pos};
 
 /// One Kubernetes object, kept whole (unknown kinds and CRDs included) with its source.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +73,8 @@ impl Object {
             return;
         };
         spec.remove("validation");
-        if let Some(crate::node::Node {
-            value: crate::node::Value::Seq(versions),
+        if let Some(bulwark_yaml::Node {
+            value: bulwark_yaml::Value::Seq(versions),
             ..
         }) = spec.get_mut("versions")
         {

@@ -2,8 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::node::Node;
 use crate::object::Object;
+use bulwark_yaml::Node;
 
 /// Every object of one scan, indexed for cross-object lookups. Checks read a snapshot and never
 /// a live cluster, so the CLI, a future admission webhook and the tests run the same code.

@@ -1,7 +1,7 @@
 //! Every workload kind normalised to one pod spec.
 
-use crate::node::Node;
 use crate::object::Object;
+use bulwark_yaml::Node;
 
 /// Which list of the pod spec a container is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
