@@ -110,6 +110,7 @@ impl<'a> Cx<'a> {
             standards: meta.standards.iter().map(|s| (*s).into()).collect(),
             remediation: meta.fix.into(),
             fingerprint,
+            secret: None,
         });
     }
 }

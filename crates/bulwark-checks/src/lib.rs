@@ -19,7 +19,7 @@ use bulwark_model::Finding;
 
 pub use cx::Cx;
 pub use meta::{CheckMeta, Scope};
-pub use registry::{Check, all, find};
+pub use registry::{Check, RETIRED, all, find, retired};
 pub use run::{Options, RunOutput, Selection, run};
 pub use suppress::ANNOTATION_PREFIX;
 

@@ -48,10 +48,31 @@ static CHECKS: &[&dyn Check] = &[
     &checks::k8s047_container_runtime_socket_mount::ContainerRuntimeSocketMount,
     &checks::k8s048_net_raw_not_dropped::NetRawNotDropped,
     &checks::k8s049_secret_in_env_var::SecretInEnvVar,
-    &checks::k8s050_literal_credential_in_env::LiteralCredentialInEnv,
-    &checks::k8s051_credential_in_configmap::CredentialInConfigMap,
     &checks::k8s052_cpu_limit_missing::CpuLimitMissing,
 ];
+
+/// Checks that no longer exist: `(id, name, why)`. Their ids are never given to another check,
+/// and naming them in `--skip`, `--only` or an ignore is not an error.
+pub static RETIRED: &[(&str, &str, &str)] = &[
+    (
+        "K8S050",
+        "literal-credential-in-env",
+        "replaced by the secret scanner, which finds credentials in env values (rules GEN001, GEN006, GEN007 and the provider rules) with the secrets engine instead of name heuristics",
+    ),
+    (
+        "K8S051",
+        "credential-in-configmap",
+        "replaced by the secret scanner, which finds credentials in ConfigMaps and the files embedded in them with the secrets engine",
+    ),
+];
+
+/// The retirement note of a retired check id or name.
+pub fn retired(id_or_name: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    RETIRED
+        .iter()
+        .copied()
+        .find(|(id, name, _)| id.eq_ignore_ascii_case(id_or_name) || *name == id_or_name)
+}
 
 /// Every check, in id order.
 pub fn all() -> &'static [&'static dyn Check] {

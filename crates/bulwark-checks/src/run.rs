@@ -47,7 +47,7 @@ impl Selection {
         self.only
             .iter()
             .chain(&self.skip)
-            .filter(|s| crate::find(s).is_none())
+            .filter(|s| crate::find(s).is_none() && crate::retired(s).is_none())
             .cloned()
             .collect()
     }

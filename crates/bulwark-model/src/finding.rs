@@ -148,7 +148,12 @@ pub struct Finding {
     #[serde(default)]
     pub remediation: Text,
     /// Stable identity of this finding, the same across runs and line moves (see [`crate::Fingerprint`]).
+    /// For secrets it is a hash of the rule and the value, the same wherever the value appears.
     pub fingerprint: String,
+    /// The secret itself, for secret findings, only when the user asked for it
+    /// (`--show-secrets`). Absent by default in every output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 /// Where a suppression came from.
@@ -159,6 +164,8 @@ pub enum SuppressionSource {
     Annotation,
     /// An `ignore` entry in the configuration file.
     Config,
+    /// A fingerprint listed in the baseline file (`--baseline`).
+    Baseline,
 }
 
 /// Why a finding was suppressed.

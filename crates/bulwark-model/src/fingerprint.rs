@@ -36,6 +36,14 @@ impl Fingerprint {
         self
     }
 
+    /// Adds one identifying part that is not text (a secret's bytes).
+    #[must_use]
+    pub fn bytes(mut self, part: &[u8]) -> Self {
+        self.hasher.update((part.len() as u64).to_le_bytes());
+        self.hasher.update(part);
+        self
+    }
+
     /// Adds an optional part; `None` and `Some("")` are distinct.
     #[must_use]
     pub fn opt_part(mut self, part: Option<&str>) -> Self {

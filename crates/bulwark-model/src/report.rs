@@ -52,8 +52,10 @@ pub enum NoteKind {
     NotKubernetes,
     /// A Helm chart, which must be rendered before it can be scanned.
     HelmChart,
-    /// A file skipped for its size or because it is binary.
+    /// A file skipped for its size.
     Skipped,
+    /// A binary file, not scanned.
+    Binary,
     /// Anything else worth telling the user.
     Other,
 }
@@ -253,6 +255,7 @@ mod tests {
             standards: vec![],
             remediation: "".into(),
             fingerprint: format!("{id}{path}{line}"),
+            secret: None,
         }
     }
 

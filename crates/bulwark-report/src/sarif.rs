@@ -76,7 +76,7 @@ fn sarif_log(report: &Report, rules: &[RuleInfo]) -> Value {
     results.extend(report.suppressed.iter().map(|s| {
         let kind = match s.suppression.source {
             SuppressionSource::Annotation => "inSource",
-            SuppressionSource::Config => "external",
+            SuppressionSource::Config | SuppressionSource::Baseline => "external",
         };
         let mut sup = json!({"kind": kind, "status": "accepted"});
         if let Some(reason) = &s.suppression.reason {

@@ -128,6 +128,7 @@ mod tests {
             standards: vec![],
             remediation: "".into(),
             fingerprint: name.into(),
+            secret: None,
         }
     }
 

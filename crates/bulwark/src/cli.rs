@@ -23,9 +23,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files, directories or stdin for security problems.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every check, or explain one.
     Checks(ChecksArgs),
+    /// List the secret rules, or run their examples (`bulwark rules check`).
+    Rules(RulesArgs),
 }
 
 /// Output formats of `scan`.
@@ -57,9 +59,26 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Scanners to run, comma-separated. Available: misconfig.
+    /// Scanners to run, comma-separated [default: all]. Available: misconfig (Kubernetes
+    /// manifests), secret (credentials in any text file).
     #[arg(long, value_delimiter = ',', value_name = "SCANNER")]
     pub scanners: Vec<String>,
+
+    /// Add the secret rules in FILE (YAML, the format of `bulwark rules`); repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Include the secrets themselves in the report (they are redacted by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Suppress the findings whose fingerprints are in FILE (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the fingerprints of every finding of this scan to FILE, as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = ScanFormat::Table)]
@@ -116,6 +135,31 @@ pub struct ScanArgs {
     /// Never colour the output (also: the NO_COLOR environment variable).
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// What `bulwark rules` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesAction {
+    /// List every rule.
+    List,
+    /// Run every rule's examples and negative examples; exit 1 if any misbehaves.
+    Check,
+}
+
+/// Arguments of `bulwark rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// What to do.
+    #[arg(value_enum, default_value_t = RulesAction::List)]
+    pub action: RulesAction,
+
+    /// Also load the rules in FILE; repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Output format of `list`.
+    #[arg(short = 'f', long, value_enum, default_value_t = ChecksFormat::Table)]
+    pub format: ChecksFormat,
 }
 
 /// Arguments of `bulwark checks`.

@@ -51,7 +51,8 @@ pub struct Config {
 #[derive(Debug)]
 pub struct Ignore {
     /// Check ids this entry applies to (resolved from ids or names).
-    pub checks: Vec<&'static str>,
+    /// Check or secret-rule ids (resolved from ids or names by [`Config::validate`]).
+    pub checks: Vec<String>,
     /// Glob on the resource kind.
     pub kind: Option<String>,
     /// Glob on the namespace.
@@ -71,7 +72,7 @@ pub struct Ignore {
 impl Ignore {
     /// The suppression this entry applies to `f`, if it matches.
     pub fn matches(&self, f: &Finding) -> Option<Suppression> {
-        if !self.checks.contains(&&*f.id) {
+        if !self.checks.iter().any(|c| *c == *f.id) {
             return None;
         }
         let r = f.resource.as_ref();
@@ -89,6 +90,38 @@ impl Ignore {
             reason: Some(self.reason.clone()),
             origin: self.origin.clone(),
         })
+    }
+}
+
+impl Config {
+    /// Checks that every id in `skip`, `only` and the ignores names a check or a secret rule,
+    /// and turns names into ids. `resolve` maps an id or name to its id; `None` means unknown.
+    pub fn validate(&mut self, resolve: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let shown = self
+            .path
+            .as_ref()
+            .map_or_else(|| "configuration".to_string(), |p| p.display().to_string());
+        for id in self.skip.iter().chain(&self.only) {
+            if resolve(id).is_none() {
+                bail!(
+                    "{shown}: {id:?} in skip/only is not a check or secret rule (see `bulwark checks`, `bulwark rules`)"
+                );
+            }
+        }
+        for ignore in &mut self.ignores {
+            let mut ids = Vec::new();
+            for n in &ignore.checks {
+                match resolve(n) {
+                    Some(id) => ids.push(id),
+                    None => bail!(
+                        "{}: {n:?} is not a check or secret rule (see `bulwark checks`, `bulwark rules`)",
+                        ignore.origin
+                    ),
+                }
+            }
+            ignore.checks = ids;
+        }
+        Ok(())
     }
 }
 
@@ -167,11 +200,6 @@ pub fn parse(text: &str, shown: &str) -> anyhow::Result<Config> {
             ),
         }
     }
-    for id in config.skip.iter().chain(&config.only) {
-        if bulwark_checks::find(id).is_none() {
-            bail!("{id:?} in skip/only is not a check (see `bulwark checks`)");
-        }
-    }
     Ok(config)
 }
 
@@ -214,11 +242,7 @@ fn parse_ignore(item: &Node, index: usize, shown: &str) -> anyhow::Result<Ignore
             "names no check (`check: ID` or `checks: [ID, …]`)".to_string()
         ));
     }
-    for n in names {
-        let check = bulwark_checks::find(&n)
-            .ok_or_else(|| at(format!("{n:?} is not a check (see `bulwark checks`)")))?;
-        ignore.checks.push(check.meta().id);
-    }
+    ignore.checks = names;
     if ignore.reason.trim().is_empty() {
         return Err(at(
             "needs a `reason`: every suppression says why".to_string()
@@ -303,7 +327,11 @@ mod tests {
         assert_eq!(c.severity, [Severity::High, Severity::Critical]);
         assert_eq!(c.fail_on, Some(Severity::Medium));
         assert_eq!(c.skip, ["K8S043", "K8S042"]);
-        assert_eq!(c.ignores[0].checks, ["K8S002"]);
+        assert_eq!(
+            c.ignores[0].checks,
+            ["host-network"],
+            "names are resolved by validate"
+        );
         assert_eq!(c.ignores[0].origin, "cfg.yaml ignore[0] (line 5)");
     }
 
@@ -311,22 +339,29 @@ mod tests {
     fn mistakes_are_errors_with_lines() {
         let cases = [
             ("sevrity: [high]\n", "line 1: unknown setting"),
-            (
-                "ignore:\n  - check: K8S999\n    reason: x\n",
-                "is not a check",
-            ),
             ("ignore:\n  - check: K8S001\n", "needs a `reason`"),
             (
                 "ignore:\n  - check: K8S001\n    reason: x\n    nmae: y\n",
                 "unknown key \"nmae\"",
             ),
             ("severity: [bad]\n", "unknown severity"),
-            ("skip: [K8S999]\n", "is not a check"),
             ("a: [\n", "invalid YAML"),
         ];
         for (text, want) in cases {
             let err = format!("{:#}", parse(text, "c.yaml").expect_err(text));
             assert!(err.contains(want), "{text:?}: {err}");
+        }
+        let checks_only = |s: &str| bulwark_checks::find(s).map(|c| c.meta().id.to_string());
+        for text in [
+            "ignore:\n  - check: K8S999\n    reason: x\n",
+            "skip: [K8S999]\n",
+        ] {
+            let mut c = parse(text, "c.yaml").expect("parses");
+            let err = format!("{:#}", c.validate(checks_only).expect_err(text));
+            assert!(
+                err.contains("is not a check or secret rule"),
+                "{text:?}: {err}"
+            );
         }
     }
 }

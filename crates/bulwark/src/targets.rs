@@ -1,13 +1,14 @@
 //! What to scan: the paths on the command line turned into inputs.
 //!
 //! A file named on the command line is always read. Directories are walked like ripgrep walks
-//! them: hidden entries and `.gitignore`d files (inside git repositories) are skipped, symlinks
-//! are not followed, and only `*.yaml`, `*.yml` and `*.json` files are read. A directory with a
-//! `Chart.yaml` is a Helm chart: it is reported with a hint to render it, never parsed.
+//! them, but with hidden files: `.gitignore`d files (inside git repositories) and `.git`
+//! itself are skipped and symlinks are not followed. Every file found is a candidate for the secret scanner; only
+//! `*.yaml`, `*.yml` and `*.json` files are parsed as Kubernetes manifests. A directory with a
+//! `Chart.yaml` is a Helm chart: it is reported with a hint to render it and never parsed as
+//! manifests (its files are still scanned for secrets).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use bulwark_k8s::{chart_render_hint, is_chart_dir};
@@ -24,6 +25,9 @@ pub enum Input {
         path: PathBuf,
         /// Whether the user named it (rather than it being found in a directory).
         explicit: bool,
+        /// Whether it is parsed as Kubernetes manifests (named by the user, or `*.yaml`,
+        /// `*.yml`, `*.json` outside Helm charts).
+        manifest: bool,
     },
 }
 
@@ -41,6 +45,14 @@ impl Input {
         match self {
             Input::Stdin => true,
             Input::File { explicit, .. } => *explicit,
+        }
+    }
+
+    /// Whether the input is parsed as Kubernetes manifests.
+    pub fn manifest(&self) -> bool {
+        match self {
+            Input::Stdin => true,
+            Input::File { manifest, .. } => *manifest,
         }
     }
 }
@@ -92,6 +104,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             d.inputs.push(Input::File {
                 path: path.clone(),
                 explicit: true,
+                manifest: true,
             });
         } else if meta.is_dir() {
             walk(path, &mut d);
@@ -108,49 +121,45 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 }
 
 fn walk(root: &Path, d: &mut Discovery) {
-    if is_chart_dir(root) {
-        d.notes.push(chart_note(root));
-        return;
-    }
-    let charts: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
-    let seen = Arc::clone(&charts);
+    // Hidden files are read: `.env`, `.github/`, `.aws/credentials` and `.docker/config.json`
+    // are where secrets live. Only git's own directory is skipped.
     let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
+        .hidden(false)
+        .filter_entry(|e| e.file_name() != ".git")
         .git_ignore(true)
         .git_global(false)
         .git_exclude(true)
         .parents(true)
         .follow_links(false)
         .sort_by_file_name(std::ffi::OsStr::cmp)
-        .filter_entry(move |e| {
-            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-            if is_dir && e.depth() > 0 && is_chart_dir(e.path()) {
-                seen.lock()
-                    .expect("chart list lock is never poisoned")
-                    .push(e.path().to_path_buf());
-                return false;
-            }
-            true
-        })
         .build();
+    // Helm charts: their files are scanned for secrets but never parsed as manifests.
+    let mut charts: Vec<PathBuf> = Vec::new();
     for entry in walker {
         match entry {
             Ok(e) => {
+                let p = e.path();
+                if e.file_type().is_some_and(|t| t.is_dir()) {
+                    if is_chart_dir(p) {
+                        d.notes.push(chart_note(p));
+                        charts.push(p.to_path_buf());
+                    }
+                    continue;
+                }
                 if !e.file_type().is_some_and(|t| t.is_file()) {
                     continue;
                 }
-                let p = e.path();
-                let is_manifest = p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                    MANIFEST_EXTENSIONS
-                        .iter()
-                        .any(|m| m.eq_ignore_ascii_case(x))
-                });
-                if is_manifest {
-                    d.inputs.push(Input::File {
-                        path: p.to_path_buf(),
-                        explicit: false,
+                let manifest = !charts.iter().any(|c| p.starts_with(c))
+                    && p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                        MANIFEST_EXTENSIONS
+                            .iter()
+                            .any(|m| m.eq_ignore_ascii_case(x))
                     });
-                }
+                d.inputs.push(Input::File {
+                    path: p.to_path_buf(),
+                    explicit: false,
+                    manifest,
+                });
             }
             Err(e) => d.errors.push(ScanError {
                 path: Some(display_path(root)),
@@ -159,10 +168,6 @@ fn walk(root: &Path, d: &mut Discovery) {
                 message: format!("cannot walk directory: {e}"),
             }),
         }
-    }
-    let charts = charts.lock().expect("chart list lock is never poisoned");
-    for chart in charts.iter() {
-        d.notes.push(chart_note(chart));
     }
 }
 

@@ -442,7 +442,7 @@ fn severity_skip_and_only_filter() {
     let out = run(bulwark().arg("scan").arg(&f).args(["--only", "K8S999"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("not a check: K8S999"),
+        stderr(&out).contains("not a check or secret rule: K8S999"),
         "{}",
         stderr(&out)
     );
@@ -758,7 +758,7 @@ fn missing_paths_are_errors_but_others_are_scanned() {
 #[test]
 fn secrets_never_appear_in_any_output() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let secret = "Zq8-very-secret-value-7Yt";
+    let secret = "Zq8vT3kWmP9xQ2rLs7Yt4NcB";
     let f = write(
         dir.path(),
         "app.yaml",
@@ -769,13 +769,14 @@ fn secrets_never_appear_in_any_output() {
     for format in ["table", "json", "sarif"] {
         let out = run(bulwark().arg("scan").arg(&f).args(["--format", format]));
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        // Found twice (the env value and the ConfigMap entry), never printed.
         assert!(
-            all.contains("K8S050") && all.contains("K8S051"),
-            "{format}: both found"
+            all.contains("GEN016") && all.contains("GEN001"),
+            "{format}: both found:\n{all}"
         );
         assert!(!all.contains(secret), "{format} leaks the secret");
         assert!(
-            !all.contains("very-secret"),
+            !all.contains("Zq8vT3kW") && !all.contains("Yt4NcB"),
             "{format} leaks part of the secret"
         );
     }
@@ -823,4 +824,37 @@ fn template_text_inside_strings_does_not_hide_a_rendered_stream() {
     let report = json(&out);
     assert_eq!(report["notes"][0]["kind"], "helm-chart", "{report}");
     assert_eq!(report["summary"]["resources"], 0);
+}
+
+/// The polaris fixtures of the retired K8S050/K8S051 checks, now the secrets engine's business
+/// (docs/peer-oracle.md): real values are found, placeholders and references are not.
+#[test]
+fn secrets_engine_on_the_retired_checks_peer_fixtures() {
+    let base = shared().join("k8s/peer-fixtures/polaris");
+    let secret_ids = |file: &str| {
+        let out = run(bulwark()
+            .arg("scan")
+            .arg(base.join(file))
+            .args(["--scanners", "secret", "--format", "json"]));
+        ids(&json(&out))
+    };
+    for file in [
+        "sensitiveContainerEnvVar/failure.key_password.yaml",
+        "sensitiveContainerEnvVar/failure.key_aws_secret_access_key.yaml",
+        "sensitiveConfigmapContent/failure.key_password.yaml",
+    ] {
+        assert!(!secret_ids(file).is_empty(), "{file}: a finding");
+    }
+    for file in [
+        "sensitiveContainerEnvVar/success.valid_env_vars.yaml",
+        "sensitiveContainerEnvVar/success.sensitive_key_uses_valueFrom.yaml",
+        "sensitiveConfigmapContent/success.valid_keys_and_values.yaml",
+        // `xxxx` between BEGIN and END lines is a placeholder, not a key.
+        "sensitiveConfigmapContent/failure.value_private_key.yaml",
+        "sensitiveContainerEnvVar/failure.value_private_key.yaml",
+        // `xxxxx` under a sensitive name is a placeholder.
+        "sensitiveConfigmapContent/failure.key_aws_secret_access_key.yaml",
+    ] {
+        assert_eq!(secret_ids(file), Vec::<String>::new(), "{file}: clean");
+    }
 }

@@ -31,8 +31,6 @@ pub(crate) mod k8s046_default_namespace;
 pub(crate) mod k8s047_container_runtime_socket_mount;
 pub(crate) mod k8s048_net_raw_not_dropped;
 pub(crate) mod k8s049_secret_in_env_var;
-pub(crate) mod k8s050_literal_credential_in_env;
-pub(crate) mod k8s051_credential_in_configmap;
 pub(crate) mod k8s052_cpu_limit_missing;
 
 /// Reference links shared by many checks.

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 mod checks;
+mod rules;
 mod scan;
+pub(crate) mod secrets;
 
 use crate::cli::{Cli, Command};
 
@@ -10,5 +12,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Checks(args) => checks::run(&args),
+        Command::Rules(args) => rules::run(&args),
     }
 }

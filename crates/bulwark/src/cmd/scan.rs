@@ -7,16 +7,23 @@
 
 use std::io::Write as _;
 
-use anyhow::bail;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
 use bulwark_checks::{Options, Selection};
 use bulwark_k8s::{Limits, Object, Snapshot, load_bytes};
 use bulwark_model::{
     Finding, Note, NoteKind, Report, ScanError, Severity, SuppressedFinding, Suppression,
+    SuppressionSource,
 };
 use bulwark_report::{RuleInfo, TableStyle, render_json, render_sarif, render_table};
+use bulwark_secrets::looks_binary;
 use rayon::prelude::*;
 
 use crate::cli::{ScanArgs, ScanFormat};
+use crate::cmd::secrets::SecretEngine;
 use crate::config::{self, Config};
 use crate::output::{is_broken_pipe, use_color, write_atomically, write_stdout};
 use crate::targets::{Input, ReadOutcome, discover, read_input};
@@ -26,9 +33,14 @@ use crate::targets::{Input, ReadOutcome, discover, read_input};
 enum Scanner {
     /// Kubernetes manifest misconfigurations (the checks of `bulwark checks`).
     Misconfig,
+    /// Credentials in any text file (the rules of `bulwark rules`).
+    Secret,
 }
 
-const SCANNERS: &[(&str, Scanner)] = &[("misconfig", Scanner::Misconfig)];
+const SCANNERS: &[(&str, Scanner)] = &[
+    ("misconfig", Scanner::Misconfig),
+    ("secret", Scanner::Secret),
+];
 
 fn select_scanners(names: &[String]) -> anyhow::Result<Vec<Scanner>> {
     if names.is_empty() {
@@ -51,6 +63,8 @@ fn select_scanners(names: &[String]) -> anyhow::Result<Vec<Scanner>> {
 /// The settings of one scan, after merging flags over the configuration file.
 struct Settings {
     scanners: Vec<Scanner>,
+    secrets: Option<SecretEngine>,
+    baseline: HashSet<String>,
     severities: Vec<Severity>,
     fail_on: Severity,
     selection: Selection,
@@ -60,7 +74,7 @@ struct Settings {
 }
 
 fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
-    let config = config::load(args.config.as_deref())?;
+    let mut config = config::load(args.config.as_deref())?;
     let pick = |flag: &Vec<String>, conf: &Vec<String>| {
         if flag.is_empty() {
             conf.clone()
@@ -72,13 +86,59 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
         only: pick(&args.only, &config.only),
         skip: pick(&args.skip, &config.skip),
     };
-    let unknown = selection.unknown();
+    let scanners = select_scanners(&args.scanners)?;
+    let rules = crate::cmd::secrets::load_rules(&args.rule_files)?;
+    let (secrets, unknown_to_rules) = if scanners.contains(&Scanner::Secret) {
+        let (engine, unknown) = SecretEngine::build(
+            rules.clone(),
+            &selection.skip,
+            &selection.only,
+            args.show_secrets,
+        );
+        (Some(engine), unknown)
+    } else {
+        (
+            None,
+            selection
+                .skip
+                .iter()
+                .chain(&selection.only)
+                .cloned()
+                .collect(),
+        )
+    };
+    // An entry must name a check or a secret rule.
+    let unknown: Vec<String> = selection
+        .unknown()
+        .into_iter()
+        .filter(|u| unknown_to_rules.contains(u))
+        .collect();
     if !unknown.is_empty() {
         bail!(
-            "not a check: {} (`bulwark checks` lists them all)",
+            "not a check or secret rule: {} (`bulwark checks` and `bulwark rules` list them)",
             unknown.join(", ")
         );
     }
+    config.validate(|s| {
+        bulwark_checks::find(s)
+            .map(|c| c.meta().id.to_string())
+            .or_else(|| bulwark_checks::retired(s).map(|(id, _, _)| id.to_string()))
+            .or_else(|| {
+                rules
+                    .rules()
+                    .iter()
+                    .find(|r| r.id == s || r.name == s)
+                    .map(|r| r.id.clone())
+            })
+            .or_else(|| {
+                let w = crate::cmd::secrets::WEAK_PASSWORD;
+                (s == w.0 || s == w.1).then(|| w.0.to_string())
+            })
+    })?;
+    let baseline = match &args.baseline {
+        Some(path) => read_baseline(path)?,
+        None => HashSet::new(),
+    };
     let default_namespace = args
         .default_namespace
         .clone()
@@ -88,7 +148,9 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
         limits.max_file_size = max;
     }
     Ok(Settings {
-        scanners: select_scanners(&args.scanners)?,
+        scanners,
+        secrets,
+        baseline,
         severities: if args.severity.is_empty() {
             config.severity.clone()
         } else {
@@ -110,19 +172,19 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
 #[derive(Default)]
 struct Loaded {
     objects: Vec<Object>,
+    /// Secret findings (the secret scanner runs while the file's bytes are at hand).
+    findings: Vec<Finding>,
     errors: Vec<ScanError>,
     notes: Vec<Note>,
     files: usize,
 }
 
-fn load_inputs(inputs: &[Input], limits: &Limits) -> Loaded {
-    let per_input: Vec<Loaded> = inputs
-        .par_iter()
-        .map(|input| load_one(input, limits))
-        .collect();
+fn load_inputs(inputs: &[Input], s: &Settings) -> Loaded {
+    let per_input: Vec<Loaded> = inputs.par_iter().map(|input| load_one(input, s)).collect();
     let mut all = Loaded::default();
     for mut l in per_input {
         all.objects.append(&mut l.objects);
+        all.findings.append(&mut l.findings);
         all.errors.append(&mut l.errors);
         all.notes.append(&mut l.notes);
         all.files += l.files;
@@ -130,7 +192,8 @@ fn load_inputs(inputs: &[Input], limits: &Limits) -> Loaded {
     all
 }
 
-fn load_one(input: &Input, limits: &Limits) -> Loaded {
+fn load_one(input: &Input, s: &Settings) -> Loaded {
+    let limits = &s.limits;
     let shown = input.display();
     let mut out = Loaded {
         files: 1,
@@ -142,6 +205,29 @@ fn load_one(input: &Input, limits: &Limits) -> Loaded {
         column,
         message,
     };
+    // Large files that are not manifests are scanned for secrets as a stream, in bounded
+    // memory, rather than read whole.
+    if let (Input::File { path, .. }, Some(engine)) = (input, &s.secrets) {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        if size > STREAM_ABOVE && size <= limits.max_file_size && !looks_like_manifest_name(&shown)
+        {
+            match std::fs::File::open(path).and_then(|f| {
+                let mut head = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::Read::take(&f, 8192), &mut head)?;
+                Ok((head, std::fs::File::open(path)?))
+            }) {
+                Ok((head, _)) if looks_binary(&head) => out.notes.push(binary_note(&shown)),
+                Ok((_, file)) => match engine.scan_stream(&Arc::from(shown.as_str()), file) {
+                    Ok(found) => out.findings = found,
+                    Err(e) => out.errors.push(error(None, None, format!("reading: {e}"))),
+                },
+                Err(e) => out
+                    .errors
+                    .push(error(None, None, format!("cannot read: {e}"))),
+            }
+            return out;
+        }
+    }
     let bytes = match read_input(input, limits.max_file_size) {
         Ok(ReadOutcome::Bytes(b)) => b,
         Ok(ReadOutcome::TooLarge(size)) => {
@@ -165,14 +251,68 @@ fn load_one(input: &Input, limits: &Limits) -> Loaded {
             return out;
         }
     };
-    let loaded = load_bytes(&shown, &bytes, limits);
+    if looks_binary(&bytes) {
+        out.notes.push(binary_note(&shown));
+        return out;
+    }
+    let manifest = input.manifest()
+        && (!input.explicit()
+            || !s.scanners.contains(&Scanner::Secret)
+            || looks_like_manifest_name(&shown));
+    if manifest {
+        if s.scanners.contains(&Scanner::Misconfig) {
+            load_manifests(input, &shown, &bytes, limits, &mut out);
+        } else {
+            // The secret scanner alone still reads the objects (to decode Secret data and
+            // attach findings to objects) but manifest problems are not its business.
+            out.objects = load_bytes(&shown, &bytes, limits).objects;
+        }
+    }
+    if let Some(engine) = &s.secrets {
+        let path: Arc<str> = Arc::from(shown.as_str());
+        out.findings = engine.scan_file(&path, &bytes, &out.objects, &s.options.default_namespace);
+    }
+    if !s.scanners.contains(&Scanner::Misconfig) {
+        out.objects.clear();
+    }
+    out
+}
+
+/// Files larger than this are streamed through the secret scanner instead of read whole.
+const STREAM_ABOVE: u64 = 32 * 1024 * 1024;
+
+fn binary_note(shown: &str) -> Note {
+    Note {
+        kind: NoteKind::Binary,
+        path: Some(shown.to_string()),
+        message: "binary file (a NUL byte in its first 8 KiB); not scanned".to_string(),
+    }
+}
+
+/// Whether a file named on the command line is meant as manifests: `-` or a YAML/JSON name.
+fn looks_like_manifest_name(shown: &str) -> bool {
+    let lower = shown.to_ascii_lowercase();
+    shown == "-"
+        || [".yaml", ".yml", ".json"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+}
+
+fn load_manifests(input: &Input, shown: &str, bytes: &[u8], limits: &Limits, out: &mut Loaded) {
+    let error = |line: Option<u32>, column: Option<u32>, message: String| ScanError {
+        path: Some(shown.to_string()),
+        line,
+        column,
+        message,
+    };
+    let loaded = load_bytes(shown, bytes, limits);
     if loaded.helm_template {
         out.notes.push(Note {
             kind: NoteKind::HelmChart,
-            path: Some(shown.clone()),
+            path: Some(shown.to_string()),
             message: bulwark_k8s::template_render_hint(),
         });
-        return out;
+        return;
     }
     for e in loaded.errors {
         let pos = e.error.pos();
@@ -185,27 +325,26 @@ fn load_one(input: &Input, limits: &Limits) -> Loaded {
     if loaded.objects.is_empty() && loaded.documents > 0 && out.errors.is_empty() {
         out.notes.push(Note {
             kind: NoteKind::NotKubernetes,
-            path: Some(shown.clone()),
+            path: Some(shown.to_string()),
             message: "no Kubernetes objects (no document has apiVersion and kind); skipped"
                 .to_string(),
         });
     } else if loaded.documents == 0 && out.errors.is_empty() && input.explicit() {
         out.notes.push(Note {
             kind: NoteKind::NotKubernetes,
-            path: Some(shown.clone()),
+            path: Some(shown.to_string()),
             message: "empty: no YAML or JSON documents".to_string(),
         });
     } else {
         for s in &loaded.skipped {
             out.notes.push(Note {
                 kind: NoteKind::NotKubernetes,
-                path: Some(shown.clone()),
+                path: Some(shown.to_string()),
                 message: format!("line {}: {}; skipped", s.pos.line, s.reason),
             });
         }
     }
     out.objects = loaded.objects;
-    out
 }
 
 /// Applies the configuration's ignores and the severity filter, and moves suppressed findings
@@ -220,6 +359,13 @@ fn split_findings(
     for (f, slot) in findings.iter().zip(suppressions.iter_mut()) {
         if slot.is_none() {
             *slot = s.config.ignores.iter().find_map(|i| i.matches(f));
+        }
+        if slot.is_none() && s.baseline.contains(&f.fingerprint) {
+            *slot = Some(Suppression {
+                source: SuppressionSource::Baseline,
+                reason: None,
+                origin: "baseline".to_string(),
+            });
         }
     }
     if !s.severities.is_empty() {
@@ -256,6 +402,41 @@ fn split_findings(
     report.findings = findings;
 }
 
+/// The format of baseline files: the fingerprints of the findings to keep quiet.
+const BASELINE_SCHEMA: &str = "bulwark-baseline/1";
+
+fn read_baseline(path: &Path) -> anyhow::Result<HashSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading baseline {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("baseline {} is not JSON", path.display()))?;
+    if doc["schema"] != BASELINE_SCHEMA {
+        bail!(
+            "baseline {} is not a Bulwark baseline (no \"schema\": \"{BASELINE_SCHEMA}\"); write one with --write-baseline",
+            path.display()
+        );
+    }
+    let prints = doc["fingerprints"]
+        .as_array()
+        .with_context(|| format!("baseline {} has no fingerprints list", path.display()))?;
+    Ok(prints
+        .iter()
+        .filter_map(|p| p.as_str().map(str::to_string))
+        .collect())
+}
+
+/// Writes the fingerprints of `findings` (before any suppression) as a baseline.
+fn write_baseline(path: &Path, findings: &[Finding]) -> anyhow::Result<()> {
+    let mut prints: Vec<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    prints.sort_unstable();
+    prints.dedup();
+    let doc = serde_json::json!({"schema": BASELINE_SCHEMA, "fingerprints": prints});
+    write_atomically(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")
+    })
+}
+
 fn rule_infos() -> Vec<RuleInfo> {
     bulwark_checks::all()
         .iter()
@@ -281,7 +462,7 @@ fn rule_infos() -> Vec<RuleInfo> {
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let s = settings(args)?;
     let discovery = discover(&args.paths);
-    let loaded = load_inputs(&discovery.inputs, &s.limits);
+    let mut loaded = load_inputs(&discovery.inputs, &s);
 
     let mut report = Report::new(env!("CARGO_PKG_VERSION"));
     report.errors.extend(discovery.errors);
@@ -291,11 +472,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     report.summary.files = loaded.files;
     report.summary.resources = loaded.objects.len();
 
-    let snapshot = Snapshot::new(loaded.objects, &s.options.default_namespace);
+    let snapshot = Snapshot::new(
+        std::mem::take(&mut loaded.objects),
+        &s.options.default_namespace,
+    );
     let mut findings: Vec<Finding> = Vec::new();
     let mut suppressions: Vec<Option<Suppression>> = Vec::new();
     for scanner in &s.scanners {
         match scanner {
+            Scanner::Secret => {
+                suppressions.resize(findings.len() + loaded.findings.len(), None);
+                findings.append(&mut loaded.findings);
+            }
             Scanner::Misconfig => {
                 let out = bulwark_checks::run(&snapshot, &s.selection, &s.options);
                 let base = findings.len();
@@ -310,6 +498,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     }
     // The objects are not needed to render: free them before the report grows.
     drop(snapshot);
+    if let Some(path) = &args.write_baseline {
+        write_baseline(path, &findings)?;
+    }
     split_findings(&mut report, findings, suppressions, &s);
     report.finalize();
 
@@ -352,7 +543,7 @@ fn print_diagnostics(args: &ScanArgs, report: &Report, inputs: &[Input]) {
         for n in &report.notes {
             let always = match n.kind {
                 NoteKind::HelmChart | NoteKind::Skipped | NoteKind::Other => true,
-                NoteKind::NotKubernetes => explicit(&n.path),
+                NoteKind::NotKubernetes | NoteKind::Binary => explicit(&n.path),
             };
             if always || args.verbose {
                 let path = n.path.as_deref().unwrap_or("");

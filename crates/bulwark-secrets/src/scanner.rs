@@ -1,0 +1,357 @@
+//! Finding secrets in bytes: a keyword prefilter, rule patterns run only around keyword hits,
+//! then value judgement and de-duplication.
+
+use std::io::{self, Read};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::randomness::{randomness, shannon_entropy};
+use crate::rules::{Rule, RuleKind, RuleSet};
+use crate::values::{is_code_reference, is_placeholder, is_weak_password};
+
+/// What a match turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A credential.
+    Secret,
+    /// A well-known default or dictionary password in a password field.
+    WeakPassword,
+}
+
+/// One secret found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretMatch {
+    /// Index of the rule in [`Scanner::rules`].
+    pub rule: usize,
+    /// What it is.
+    pub kind: SecretKind,
+    /// Byte offset of the secret in the input.
+    pub start: u64,
+    /// Byte offset just after it.
+    pub end: u64,
+    /// 1-based line of the secret's first byte.
+    pub line: u32,
+    /// 1-based column (in bytes) of the secret's first byte.
+    pub column: u32,
+    /// The secret itself. Never print it without `--show-secrets`.
+    pub value: Vec<u8>,
+}
+
+/// Where the scanned bytes come from, for decisions that depend on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The file's path, if it is a file.
+    pub path: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// Whether the file is documentation or a template of settings (`.env.example`,
+    /// `config.sample.yaml`, `README.md`, `docs/…`), where default passwords are placeholders.
+    pub fn is_example_file(&self) -> bool {
+        let Some(path) = self.path else {
+            return false;
+        };
+        let lower = path.to_ascii_lowercase();
+        let name = lower.rsplit('/').next().unwrap_or(&lower);
+        [
+            ".example",
+            "example.",
+            ".sample",
+            "sample.",
+            ".template",
+            ".tmpl",
+            ".dist",
+            ".tpl",
+        ]
+        .iter()
+        .any(|m| name.contains(m))
+            || [".md", ".rst", ".adoc"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+            || name.starts_with("readme")
+            || lower.starts_with("docs/")
+            || lower.contains("/docs/")
+            || lower.contains("/doc/")
+    }
+}
+
+/// A compiled rule set, ready to scan.
+#[derive(Debug)]
+pub struct Scanner {
+    rules: Vec<Rule>,
+    keywords: AhoCorasick,
+    /// For each keyword (pattern id of `keywords`), the rules that use it.
+    keyword_rules: Vec<Vec<usize>>,
+}
+
+/// How far around a keyword a single-line rule looks, at most.
+const LINE_REACH: usize = 4096;
+/// How far after a keyword a multi-line rule looks.
+const BLOCK_REACH: usize = 32 * 1024;
+/// Bytes read per chunk when streaming.
+const CHUNK: usize = 8 * 1024 * 1024;
+/// Bytes kept from the previous chunk, so no match is cut at a chunk boundary.
+const OVERLAP: usize = 64 * 1024;
+
+/// An inline comment that suppresses findings on its line.
+pub const ALLOW_MARKER: &[u8] = b"bulwark:allow";
+
+impl Scanner {
+    /// Compiles `rules`.
+    ///
+    /// # Panics
+    /// Never: the keyword automaton is built from plain literals.
+    pub fn new(rules: &RuleSet) -> Scanner {
+        let rules = rules.rules().to_vec();
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for k in &r.keywords {
+                if let Some(at) = keywords.iter().position(|e| e == k) {
+                    keyword_rules[at].push(i);
+                } else {
+                    keywords.push(k.clone());
+                    keyword_rules.push(vec![i]);
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .expect("keyword literals always build an automaton");
+        Scanner {
+            rules,
+            keywords: automaton,
+            keyword_rules,
+        }
+    }
+
+    /// The rules, indexed by [`SecretMatch::rule`].
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Scans bytes held in memory.
+    pub fn scan(&self, data: &[u8], cx: &Context<'_>) -> Vec<SecretMatch> {
+        let mut out = self.scan_window(data, 0, data.len(), cx);
+        assign_lines(data, &mut out, 0, 1);
+        out
+    }
+
+    /// Scans a stream in bounded memory (chunks of 8 MiB with a 64 KiB overlap), so a file of
+    /// any size, even one long line, is scanned without being held whole.
+    pub fn scan_reader(
+        &self,
+        mut reader: impl Read,
+        cx: &Context<'_>,
+    ) -> io::Result<Vec<SecretMatch>> {
+        let mut out = Vec::new();
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + OVERLAP);
+        let mut base_offset: u64 = 0;
+        let mut base_line: u32 = 1;
+        loop {
+            let want = CHUNK + OVERLAP - buf.len();
+            let got = (&mut reader).take(want as u64).read_to_end(&mut buf)?;
+            let eof = got < want;
+            let limit = if eof { buf.len() } else { buf.len() - OVERLAP };
+            let mut found: Vec<SecretMatch> = self
+                .scan_window(&buf, 0, buf.len(), cx)
+                .into_iter()
+                .filter(|m| usize::try_from(m.start).is_ok_and(|s| s < limit))
+                .collect();
+            assign_lines(&buf, &mut found, base_offset, base_line);
+            out.extend(found);
+            if eof {
+                return Ok(out);
+            }
+            let lines = memchr::memchr_iter(b'\n', &buf[..limit]).count();
+            base_line = base_line.saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+            buf.drain(..limit);
+            base_offset += limit as u64;
+        }
+    }
+
+    /// Finds the matches in `data[from..to]` (offsets are relative to `data`; lines unset).
+    fn scan_window(
+        &self,
+        data: &[u8],
+        from: usize,
+        to: usize,
+        cx: &Context<'_>,
+    ) -> Vec<SecretMatch> {
+        let hay = &data[from..to];
+        // Windows per rule around its keyword hits.
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
+        for hit in self.keywords.find_overlapping_iter(hay) {
+            let at = from + hit.start();
+            for &r in &self.keyword_rules[hit.pattern().as_usize()] {
+                let (lo, hi) = if self.rules[r].multiline {
+                    (line_start(data, at, LINE_REACH), (at + BLOCK_REACH).min(to))
+                } else {
+                    (
+                        line_start(data, at, LINE_REACH),
+                        line_end(data, at, LINE_REACH, to),
+                    )
+                };
+                let w = &mut windows[r];
+                match w.last_mut() {
+                    Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+                    _ => w.push((lo.max(from), hi)),
+                }
+            }
+        }
+        let mut found = Vec::new();
+        let example_file = cx.is_example_file();
+        for (r, ws) in windows.iter().enumerate() {
+            let rule = &self.rules[r];
+            for &(lo, hi) in ws {
+                for caps in rule.regex.captures_iter(&data[lo..hi]) {
+                    let Some(g) = caps.get(rule.secret_group).or_else(|| caps.get(0)) else {
+                        continue;
+                    };
+                    let value = g.as_bytes();
+                    let Some(kind) = judge(rule, value, example_file) else {
+                        continue;
+                    };
+                    let start = lo + g.start();
+                    if allowed_inline(data, start) {
+                        continue;
+                    }
+                    found.push(SecretMatch {
+                        rule: r,
+                        kind,
+                        start: start as u64,
+                        end: (lo + g.end()) as u64,
+                        line: 0,
+                        column: 0,
+                        value: value.to_vec(),
+                    });
+                }
+            }
+        }
+        dedupe(&self.rules, found)
+    }
+}
+
+/// Decides what a captured value is, or `None` when it is not a finding.
+fn judge(rule: &Rule, value: &[u8], example_file: bool) -> Option<SecretKind> {
+    let trimmed = trim_quotes(value);
+    if trimmed.is_empty() || is_placeholder(trimmed) {
+        return None;
+    }
+    if let Some(min) = rule.min_entropy
+        && shannon_entropy(trimmed) < min
+    {
+        return None;
+    }
+    match rule.kind {
+        RuleKind::Specific => {
+            if rule
+                .min_randomness
+                .is_some_and(|min| randomness(trimmed) < min)
+            {
+                return None;
+            }
+            Some(SecretKind::Secret)
+        }
+        RuleKind::Password => {
+            if is_code_reference(trimmed) {
+                return None;
+            }
+            if is_weak_password(trimmed) {
+                return (!example_file).then_some(SecretKind::WeakPassword);
+            }
+            let min = rule.min_randomness.unwrap_or(0.35);
+            (randomness(trimmed) >= min).then_some(SecretKind::Secret)
+        }
+        RuleKind::Generic => {
+            if is_code_reference(trimmed) {
+                return None;
+            }
+            let min = rule.min_randomness.unwrap_or(0.55);
+            (randomness(trimmed) >= min).then_some(SecretKind::Secret)
+        }
+    }
+}
+
+fn trim_quotes(v: &[u8]) -> &[u8] {
+    let mut v = v;
+    while let [b'"' | b'\'' | b'`' | b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b'"' | b'\'' | b'`' | b' ' | b'\t' | b'\r'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// Whether the line holding `at` carries the inline `bulwark:allow` marker.
+fn allowed_inline(data: &[u8], at: usize) -> bool {
+    let lo = line_start(data, at, LINE_REACH);
+    let hi = line_end(data, at, LINE_REACH, data.len());
+    memchr::memmem::find(&data[lo..hi], ALLOW_MARKER).is_some()
+}
+
+/// Start of the line holding `at`, but no further back than `reach` bytes.
+fn line_start(data: &[u8], at: usize, reach: usize) -> usize {
+    let floor = at.saturating_sub(reach);
+    memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1)
+}
+
+/// End of the line holding `at` (exclusive), but no further than `reach` bytes or `to`.
+fn line_end(data: &[u8], at: usize, reach: usize, to: usize) -> usize {
+    let ceil = (at + reach).min(to);
+    memchr::memchr(b'\n', &data[at..ceil]).map_or(ceil, |i| at + i)
+}
+
+/// Keeps one match per stretch of text: where matches overlap, the most confident, then the
+/// most specific (a provider format over a generic assignment), then the longest.
+fn dedupe(rules: &[Rule], mut found: Vec<SecretMatch>) -> Vec<SecretMatch> {
+    let rank = |m: &SecretMatch| {
+        let r = &rules[m.rule];
+        (r.confidence, r.kind == RuleKind::Specific, m.end - m.start)
+    };
+    found.sort_by(|a, b| a.start.cmp(&b.start).then(rank(b).cmp(&rank(a))));
+    let mut out: Vec<SecretMatch> = Vec::with_capacity(found.len());
+    for m in found {
+        match out.last_mut() {
+            Some(last) if m.start < last.end => {
+                if rank(&m) > rank(last) {
+                    *last = m;
+                }
+            }
+            _ => out.push(m),
+        }
+    }
+    out
+}
+
+/// Fills in 1-based lines and columns; `data[0]` is at absolute `base_offset` on `base_line`.
+fn assign_lines(data: &[u8], found: &mut [SecretMatch], base_offset: u64, base_line: u32) {
+    found.sort_by_key(|m| m.start);
+    let mut line = base_line;
+    let mut pos = 0usize;
+    let mut line_begin = 0usize;
+    for m in found.iter_mut() {
+        let at = usize::try_from(m.start.saturating_sub(base_offset))
+            .unwrap_or(data.len())
+            .min(data.len());
+        if at >= pos {
+            for nl in memchr::memchr_iter(b'\n', &data[pos..at]) {
+                line = line.saturating_add(1);
+                line_begin = pos + nl + 1;
+            }
+            pos = at;
+        }
+        m.start += base_offset;
+        m.end += base_offset;
+        m.line = line;
+        m.column = u32::try_from(at - line_begin + 1).unwrap_or(u32::MAX);
+    }
+}
+
+/// Whether bytes look binary (a NUL byte in the first 8 KiB, as git decides).
+pub fn looks_binary(head: &[u8]) -> bool {
+    memchr::memchr(0, &head[..head.len().min(8192)]).is_some()
+}
