@@ -49,6 +49,10 @@ static CHECKS: &[&dyn Check] = &[
     &checks::k8s048_net_raw_not_dropped::NetRawNotDropped,
     &checks::k8s049_secret_in_env_var::SecretInEnvVar,
     &checks::k8s052_cpu_limit_missing::CpuLimitMissing,
+    &checks::k8s053_unused_secret_volume::UnusedSecretVolume,
+    &checks::k8s054_missing_secret::MissingSecret,
+    &checks::k8s055_shared_secret_value::SharedSecretValue,
+    &checks::k8s056_secret_not_rotated::SecretNotRotated,
 ];
 
 /// Checks that no longer exist: `(id, name, why)`. Their ids are never given to another check,

@@ -1,7 +1,7 @@
 //! Running the checks over a snapshot.
 
 use bulwark_k8s::{PodTemplate, Snapshot};
-use bulwark_model::{Finding, Note, NoteKind, Suppression};
+use bulwark_model::{Category, Finding, Note, NoteKind, Suppression};
 use rayon::prelude::*;
 
 use crate::cx::Cx;
@@ -19,6 +19,11 @@ pub struct Options {
     /// Whether `bulwark.dev/ignore` annotations are honoured (`--no-annotation-ignores` turns
     /// them off).
     pub annotation_ignores: bool,
+    /// Secrets created longer ago than this many days are reported as not rotated (K8S056).
+    pub secret_max_age_days: u32,
+    /// The time ages are measured against, in seconds since the Unix epoch; `None` is the
+    /// clock at the time of the run (tests pin it).
+    pub now: Option<i64>,
 }
 
 impl Default for Options {
@@ -27,6 +32,8 @@ impl Default for Options {
             default_namespace: "default".to_string(),
             default_namespace_given: false,
             annotation_ignores: true,
+            secret_max_age_days: 90,
+            now: None,
         }
     }
 }
@@ -39,6 +46,8 @@ pub struct Selection {
     pub only: Vec<String>,
     /// Never run these.
     pub skip: Vec<String>,
+    /// Run only checks of these categories (empty: every category).
+    pub categories: Vec<Category>,
 }
 
 impl Selection {
@@ -55,7 +64,9 @@ impl Selection {
     fn selects(&self, check: &dyn Check) -> bool {
         let id = check.meta().id;
         let named = |s: &String| crate::find(s).is_some_and(|c| c.meta().id == id);
-        (self.only.is_empty() || self.only.iter().any(named)) && !self.skip.iter().any(named)
+        (self.only.is_empty() || self.only.iter().any(named))
+            && !self.skip.iter().any(named)
+            && (self.categories.is_empty() || self.categories.contains(&check.meta().category))
     }
 }
 

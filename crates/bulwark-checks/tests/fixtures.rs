@@ -48,6 +48,7 @@ fn check_fixture(id: &str) -> String {
     let selection = Selection {
         only: vec![id.to_string()],
         skip: vec![],
+        ..Selection::default()
     };
     let out = run(&snapshot, &selection, &Options::default());
     let mut reported = BTreeSet::new();
@@ -154,4 +155,8 @@ fixture_tests! {
     k8s048 => "K8S048",
     k8s049 => "K8S049",
     k8s052 => "K8S052",
+    k8s053 => "K8S053",
+    k8s054 => "K8S054",
+    k8s055 => "K8S055",
+    k8s056 => "K8S056",
 }

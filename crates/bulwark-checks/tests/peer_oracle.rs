@@ -118,6 +118,7 @@ fn peer_fixtures_agree_where_the_meaning_matches() {
         let selection = Selection {
             only: vec![case.check.clone()],
             skip: vec![],
+            ..Selection::default()
         };
         let reported: BTreeSet<String> = run(&snapshot, &selection, &Options::default())
             .findings

@@ -17,6 +17,7 @@ fn findings_of(id: &str, yaml: &str) -> Vec<String> {
     let selection = Selection {
         only: vec![id.to_string()],
         skip: vec![],
+        ..Selection::default()
     };
     run(&snapshot, &selection, &Options::default())
         .findings
@@ -157,6 +158,7 @@ fn unknown_selection_entries_are_named() {
     let s = Selection {
         only: vec!["K8S005".into(), "privileged".into()],
         skip: vec!["host-pid".into(), "K8S999".into()],
+        ..Selection::default()
     };
     assert_eq!(s.unknown(), ["privileged", "K8S999"]);
 }

@@ -9,6 +9,7 @@ pub(crate) mod helm;
 mod load;
 mod object;
 mod scope;
+mod secrets;
 mod snapshot;
 mod workload;
 
@@ -20,5 +21,9 @@ pub use helm::{chart_render_hint, is_chart_dir, template_render_hint};
 pub use load::{LoadError, LoadedFile, SkippedDocument, load_bytes};
 pub use object::Object;
 pub use scope::is_cluster_scoped;
-pub use snapshot::Snapshot;
+pub use secrets::{
+    MANAGED_SECRET_KINDS, SecretEntry, SecretRef, SecretUse, is_core_secret, names_plain_setting,
+    produced_secrets, secret_entries, secret_refs, secret_type,
+};
+pub use snapshot::{Snapshot, secret_value_hash, shareable_credential};
 pub use workload::{ContainerKind, ContainerRef, PodTemplate};

@@ -32,6 +32,18 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in declaration order.
+    pub const ALL: &'static [Category] = &[
+        Category::Misconfig,
+        Category::Secret,
+        Category::Vulnerability,
+        Category::Rbac,
+        Category::Network,
+        Category::Mesh,
+        Category::Runtime,
+        Category::Audit,
+    ];
+
     /// The lowercase name used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

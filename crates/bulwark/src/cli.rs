@@ -120,6 +120,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_annotation_ignores: bool,
 
+    /// Report Secrets whose `creationTimestamp` is older than this many days (K8S056;
+    /// default 90, or `secret-max-age` in the configuration).
+    #[arg(long, value_name = "DAYS")]
+    pub secret_max_age: Option<u32>,
+
     /// Skip files larger than this (bytes, or with a K/M/G suffix).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,

@@ -45,12 +45,13 @@ pub struct Config {
     pub default_namespace: Option<String>,
     /// Per-resource ignores.
     pub ignores: Vec<Ignore>,
+    /// Default for `--secret-max-age` (days).
+    pub secret_max_age_days: Option<u32>,
 }
 
 /// One `ignore` entry.
 #[derive(Debug)]
 pub struct Ignore {
-    /// Check ids this entry applies to (resolved from ids or names).
     /// Check or secret-rule ids (resolved from ids or names by [`Config::validate`]).
     pub checks: Vec<String>,
     /// Glob on the resource kind.
@@ -185,6 +186,14 @@ pub fn parse(text: &str, shown: &str) -> anyhow::Result<Config> {
             "default-namespace" => {
                 config.default_namespace = Some(scalar(&e.value).map_err(at)?);
             }
+            "secret-max-age" => {
+                let s = scalar(&e.value).map_err(at)?;
+                config.secret_max_age_days = Some(s.parse().map_err(|_| {
+                    at(format!(
+                        "`secret-max-age` must be a number of days, not {s:?}"
+                    ))
+                })?);
+            }
             "ignore" => {
                 let items = e
                     .value
@@ -195,7 +204,7 @@ pub fn parse(text: &str, shown: &str) -> anyhow::Result<Config> {
                 }
             }
             other => bail!(
-                "line {}: unknown setting {other:?} (known: severity, fail-on, skip, only, default-namespace, ignore)",
+                "line {}: unknown setting {other:?} (known: severity, fail-on, skip, only, default-namespace, secret-max-age, ignore)",
                 e.key_pos.line
             ),
         }

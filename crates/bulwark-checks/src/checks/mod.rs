@@ -32,6 +32,10 @@ pub(crate) mod k8s047_container_runtime_socket_mount;
 pub(crate) mod k8s048_net_raw_not_dropped;
 pub(crate) mod k8s049_secret_in_env_var;
 pub(crate) mod k8s052_cpu_limit_missing;
+pub(crate) mod k8s053_unused_secret_volume;
+pub(crate) mod k8s054_missing_secret;
+pub(crate) mod k8s055_shared_secret_value;
+pub(crate) mod k8s056_secret_not_rotated;
 
 /// Reference links shared by many checks.
 pub(crate) mod refs {

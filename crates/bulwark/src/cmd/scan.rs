@@ -15,7 +15,7 @@ use anyhow::{Context as _, bail};
 use bulwark_checks::{Options, Selection};
 use bulwark_k8s::{Limits, Object, Snapshot, load_bytes};
 use bulwark_model::{
-    Finding, Note, NoteKind, Report, ScanError, Severity, SuppressedFinding, Suppression,
+    Category, Finding, Note, NoteKind, Report, ScanError, Severity, SuppressedFinding, Suppression,
     SuppressionSource,
 };
 use bulwark_report::{RuleInfo, TableStyle, render_json, render_sarif, render_table};
@@ -85,6 +85,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
     let selection = Selection {
         only: pick(&args.only, &config.only),
         skip: pick(&args.skip, &config.skip),
+        categories: Vec::new(),
     };
     let scanners = select_scanners(&args.scanners)?;
     let rules = crate::cmd::secrets::load_rules(&args.rule_files)?;
@@ -162,6 +163,11 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
             default_namespace_given: default_namespace.is_some(),
             default_namespace: default_namespace.unwrap_or_else(|| "default".to_string()),
             annotation_ignores: !args.no_annotation_ignores,
+            secret_max_age_days: args
+                .secret_max_age
+                .or(config.secret_max_age_days)
+                .unwrap_or(90),
+            now: None,
         },
         limits,
         config,
@@ -271,9 +277,6 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
     if let Some(engine) = &s.secrets {
         let path: Arc<str> = Arc::from(shown.as_str());
         out.findings = engine.scan_file(&path, &bytes, &out.objects, &s.options.default_namespace);
-    }
-    if !s.scanners.contains(&Scanner::Misconfig) {
-        out.objects.clear();
     }
     out
 }
@@ -478,23 +481,30 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     );
     let mut findings: Vec<Finding> = Vec::new();
     let mut suppressions: Vec<Option<Suppression>> = Vec::new();
-    for scanner in &s.scanners {
-        match scanner {
-            Scanner::Secret => {
-                suppressions.resize(findings.len() + loaded.findings.len(), None);
-                findings.append(&mut loaded.findings);
-            }
-            Scanner::Misconfig => {
-                let out = bulwark_checks::run(&snapshot, &s.selection, &s.options);
-                let base = findings.len();
-                suppressions.resize(base + out.findings.len(), None);
-                for (i, sup) in out.suppressions {
-                    suppressions[base + i] = Some(sup);
-                }
-                findings.extend(out.findings);
-                report.notes.extend(out.notes);
-            }
-        }
+    // Checks run once, over the categories the chosen scanners cover: the secret scanner
+    // owns the Kubernetes secret-hygiene checks, the misconfiguration scanner the rest.
+    let misconfig = s.scanners.contains(&Scanner::Misconfig);
+    let secret = s.scanners.contains(&Scanner::Secret);
+    let mut selection = s.selection.clone();
+    selection.categories = match (misconfig, secret) {
+        (true, true) => Vec::new(),
+        (true, false) => Category::ALL
+            .iter()
+            .copied()
+            .filter(|c| *c != Category::Secret)
+            .collect(),
+        (false, _) => vec![Category::Secret],
+    };
+    let out = bulwark_checks::run(&snapshot, &selection, &s.options);
+    suppressions.resize(out.findings.len(), None);
+    for (i, sup) in out.suppressions {
+        suppressions[i] = Some(sup);
+    }
+    findings.extend(out.findings);
+    report.notes.extend(out.notes);
+    if secret {
+        suppressions.resize(findings.len() + loaded.findings.len(), None);
+        findings.append(&mut loaded.findings);
     }
     // The objects are not needed to render: free them before the report grows.
     drop(snapshot);

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use base64::Engine as _;
-use bulwark_k8s::{Node, Object};
+use bulwark_k8s::{
+    MANAGED_SECRET_KINDS, Node, Object, is_core_secret, names_plain_setting, secret_entries,
+};
 use bulwark_model::{Category, Finding, Location, Severity};
 use bulwark_secrets::{
     Context, RuleSet, Scanner, SecretKind, SecretMatch, fingerprint, parse_rules, redacted,
@@ -112,7 +113,7 @@ impl SecretEngine {
         out.retain(|f| {
             f.resource
                 .as_ref()
-                .is_none_or(|r| !MANAGED_KINDS.contains(&&*r.kind))
+                .is_none_or(|r| !MANAGED_SECRET_KINDS.contains(&&*r.kind))
         });
         out
     }
@@ -135,28 +136,20 @@ impl SecretEngine {
     /// Secret `data` values are base64: decode each and scan it as `key: value`, so the key's
     /// name and the value's shape are judged together, and report at the value's line.
     fn secret_data(&self, path: &Arc<str>, object: &Object) -> Vec<Finding> {
-        let Some(data) = object.root.get("data").and_then(Node::as_map) else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
-        for e in data {
-            let Some(encoded) = e.value.as_str() else {
-                continue;
-            };
-            let Ok(decoded) =
-                base64::engine::general_purpose::STANDARD.decode(encoded.trim().as_bytes())
-            else {
-                continue;
-            };
-            let mut text = Vec::with_capacity(e.key.len() + decoded.len() + 24);
+        for e in secret_entries(object)
+            .into_iter()
+            .filter(|e| !e.string_data)
+        {
+            let mut text = Vec::with_capacity(e.key.len() + 2 * e.value.len() + 24);
             text.extend_from_slice(e.key.as_bytes());
             text.extend_from_slice(b": ");
-            text.extend_from_slice(&decoded);
+            text.extend_from_slice(&e.value);
             // A value is a credential by declaration unless its key says it is something else
             // (a user name, a host, a region).
-            if !names_plain_setting(&e.key) {
+            if !names_plain_setting(e.key) {
                 text.extend_from_slice(b"\nbulwark-secret-data: ");
-                text.extend_from_slice(&decoded);
+                text.extend_from_slice(&e.value);
             }
             let cx = Context { path: Some(path) };
             let mut found = self.scanner.scan(&text, &cx);
@@ -224,81 +217,6 @@ impl SecretEngine {
                 .then(|| String::from_utf8_lossy(&m.value).into_owned()),
         }
     }
-}
-
-/// Kinds whose data are ciphertext or references to an external store: sealed-secrets,
-/// External Secrets Operator, Secrets Store CSI, Vault operators. Never literal secrets.
-const MANAGED_KINDS: &[&str] = &[
-    "SealedSecret",
-    "ExternalSecret",
-    "ClusterExternalSecret",
-    "SecretStore",
-    "ClusterSecretStore",
-    "SecretProviderClass",
-    "VaultStaticSecret",
-    "VaultDynamicSecret",
-    "OnePasswordItem",
-];
-
-fn is_core_secret(o: &Object) -> bool {
-    &*o.kind == "Secret" && o.group().is_empty()
-}
-
-/// Whether a Secret data key names a plain setting rather than a credential.
-fn names_plain_setting(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['-', '.'], "_");
-    let plain = [
-        "user",
-        "username",
-        "user_name",
-        "login",
-        "db_user",
-        "database",
-        "db",
-        "db_name",
-        "dbname",
-        "host",
-        "hostname",
-        "port",
-        "region",
-        "namespace",
-        "url",
-        "uri",
-        "endpoint",
-        "address",
-        "bucket",
-        "email",
-        "name",
-        "schema",
-        "scheme",
-        "protocol",
-        "mode",
-        "version",
-        "tls_crt",
-        "ca_crt",
-        "ca",
-        "crt",
-        "cert",
-        "certificate",
-        "domain",
-        "zone",
-        "cluster",
-        "account",
-        "account_id",
-        "client_id",
-        "tenant_id",
-        "project",
-        "project_id",
-        "org",
-        "organization",
-    ];
-    let secretish = [
-        "pass", "secret", "token", "key", "cred", "auth", "cookie", "salt",
-    ];
-    !secretish.iter().any(|w| k.contains(w))
-        && plain
-            .iter()
-            .any(|p| k == *p || k.ends_with(&format!("_{p}")) || k.starts_with(&format!("{p}_")))
 }
 
 /// The built-in rules plus the user's rule files.
