@@ -102,8 +102,9 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
 }
 
-/// Debian packages the suite needs: a C++ compiler for libFuzzer.
-const APT_PACKAGES: &[&str] = &["g++"];
+/// Debian packages the suite needs, each with the command that shows it is already there: a
+/// C++ compiler for libFuzzer, git for the `--git-history` tests.
+const APT_PACKAGES: &[(&str, &str)] = &[("g++", "g++"), ("git", "git")];
 
 /// The cargo-fuzz release the fuzz task uses.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
@@ -111,13 +112,13 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 fn setup() -> anyhow::Result<()> {
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
-        .copied()
-        .filter(|p| {
-            !Command::new("dpkg")
-                .args(["-s", p])
+        .filter(|(_, command)| {
+            !Command::new(command)
+                .arg("--version")
                 .output()
                 .is_ok_and(|o| o.status.success())
         })
+        .map(|(package, _)| *package)
         .collect();
     if !missing.is_empty() {
         run(Command::new("apt-get").args(["update", "-q"]))?;

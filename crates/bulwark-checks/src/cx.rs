@@ -111,6 +111,7 @@ impl<'a> Cx<'a> {
             remediation: meta.fix.into(),
             fingerprint,
             secret: None,
+            commits: Vec::new(),
         });
     }
 }

@@ -166,6 +166,22 @@ pub struct Finding {
     /// (`--show-secrets`). Absent by default in every output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// For findings in git history (`--git-history`): every commit and path where the value
+    /// was added, oldest first. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<CommitRef>,
+}
+
+/// One place in git history where a finding's content was added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CommitRef {
+    /// The commit id (full hex).
+    pub commit: String,
+    /// The file's path in that commit.
+    pub path: Arc<str>,
+    /// The author date (ISO 8601), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// Where a suppression came from.

@@ -11,7 +11,9 @@ mod fingerprint;
 mod report;
 mod severity;
 
-pub use finding::{Category, Finding, Location, ResourceRef, Suppression, SuppressionSource, Text};
+pub use finding::{
+    Category, CommitRef, Finding, Location, ResourceRef, Suppression, SuppressionSource, Text,
+};
 pub use fingerprint::Fingerprint;
 pub use report::{
     BySeverity, Note, NoteKind, Report, SCHEMA_VERSION, ScanError, Summary, SuppressedFinding, Tool,

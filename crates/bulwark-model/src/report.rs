@@ -256,6 +256,7 @@ mod tests {
             remediation: "".into(),
             fingerprint: format!("{id}{path}{line}"),
             secret: None,
+            commits: Vec::new(),
         }
     }
 

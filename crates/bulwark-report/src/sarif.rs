@@ -175,6 +175,9 @@ fn result_json(f: &Finding, rule_index: usize, suppression: Option<Value>) -> Va
             "standards": f.standards,
         },
     });
+    if !f.commits.is_empty() {
+        result["properties"]["commits"] = json!(f.commits);
+    }
     let mut location = serde_json::Map::new();
     if let Some(loc) = &f.location {
         let mut phys = json!({"artifactLocation": artifact(&loc.path)});

@@ -96,7 +96,24 @@ fn write_finding(p: &Paint, f: &Finding, w: &mut dyn Write) -> io::Result<()> {
         p.wrap("2", name),
         p.wrap("2", &line),
         f.message
-    )
+    )?;
+    if let Some(first) = f.commits.first() {
+        let short = first.commit.get(..12).unwrap_or(&first.commit);
+        let date = first
+            .date
+            .as_deref()
+            .and_then(|d| d.get(..10))
+            .map(|d| format!(", {d}"))
+            .unwrap_or_default();
+        let more = match f.commits.len() - 1 {
+            0 => String::new(),
+            1 => " and 1 more commit".to_string(),
+            n => format!(" and {n} more commits"),
+        };
+        let text = format!("added in commit {short} ({}{date}){more}", first.path);
+        writeln!(w, "      {}", p.wrap("2", &text))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -129,6 +146,7 @@ mod tests {
             remediation: "".into(),
             fingerprint: name.into(),
             secret: None,
+            commits: Vec::new(),
         }
     }
 

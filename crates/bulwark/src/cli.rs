@@ -56,8 +56,14 @@ pub enum ChecksFormat {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files and directories to scan; `-` reads stdin (e.g. `helm template … | bulwark scan -`).
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(value_name = "PATH", required_unless_present = "git_history")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan the whole history of the git repository REPO for secrets: every blob ever added,
+    /// on any branch or tag, scanned once; each finding lists the commits and paths that added
+    /// it. Combines with PATHs.
+    #[arg(long, value_name = "REPO")]
+    pub git_history: Option<PathBuf>,
 
     /// Scanners to run, comma-separated [default: all]. Available: misconfig (Kubernetes
     /// manifests), secret (credentials in any text file).

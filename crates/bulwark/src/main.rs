@@ -8,6 +8,7 @@
 mod cli;
 mod cmd;
 mod config;
+mod git_history;
 mod output;
 mod targets;
 

@@ -899,3 +899,107 @@ fn secret_hygiene_checks_run_with_the_secret_scanner() {
     assert!(scan(&["--secret-max-age", "30"]).contains(&"K8S056".to_string()));
     assert!(!scan(&["--secret-max-age", "36500"]).contains(&"K8S056".to_string()));
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs (`cargo xtask setup` installs it)");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_string()
+}
+
+/// `--git-history`: secrets deleted since, secrets only on a side branch, and one value kept
+/// through several commits (one finding listing them all), all found and redacted.
+#[test]
+fn git_history_finds_deleted_and_branch_secrets_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let aws = "Zq8vT3kWmP9xQ2rLs7Yt4NcB8hJ5fG2dK6pR1wXe";
+    write(repo, "app.env", &format!("AWS_SECRET_ACCESS_KEY={aws}\n"));
+    write(repo, "logo.bin", "\0\u{1}binary");
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "add config"]);
+    let first = git(repo, &["rev-parse", "HEAD"]);
+    write(
+        repo,
+        "app.env",
+        &format!("AWS_SECRET_ACCESS_KEY={aws}\nDEBUG=1\n"),
+    );
+    git(repo, &["commit", "-qam", "debug"]);
+    let second = git(repo, &["rev-parse", "HEAD"]);
+    git(repo, &["rm", "-q", "app.env"]);
+    git(repo, &["commit", "-qm", "remove the key"]);
+    git(repo, &["checkout", "-q", "-b", "side"]);
+    write(repo, "deploy/db.py", "DB_PASSWORD = \"Hc3Pw8Ns1Tq6Zb5M\"\n");
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "side work"]);
+    let side = git(repo, &["rev-parse", "HEAD"]);
+    git(repo, &["checkout", "-q", "main"]);
+
+    let out = run(bulwark()
+        .args(["scan", "--format", "json", "--git-history"])
+        .arg(repo));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !text.contains(aws) && !text.contains("Hc3Pw8Ns1Tq6Zb5M"),
+        "redacted"
+    );
+    let report = json(&out);
+    let findings = report["findings"].as_array().expect("findings");
+    let commits_of = |path: &str| -> Vec<String> {
+        let f = findings
+            .iter()
+            .find(|f| f["location"]["path"] == path)
+            .unwrap_or_else(|| panic!("a finding in {path}: {findings:?}"));
+        f["commits"]
+            .as_array()
+            .expect("commits")
+            .iter()
+            .map(|c| c["commit"].as_str().expect("id").to_string())
+            .collect()
+    };
+    assert_eq!(
+        commits_of("app.env"),
+        [first, second],
+        "one finding, both commits"
+    );
+    assert_eq!(commits_of("deploy/db.py"), [side]);
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["location"]["path"] == "app.env")
+            .count(),
+        1
+    );
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("1 binary blobs not scanned"),
+        "{}",
+        report["notes"]
+    );
+    // Not a repository: a clear error, exit 2.
+    let plain = tempfile::tempdir().expect("tempdir");
+    let out = run(bulwark().args(["scan", "--git-history"]).arg(plain.path()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a git repository"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -466,6 +466,17 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let s = settings(args)?;
     let discovery = discover(&args.paths);
     let mut loaded = load_inputs(&discovery.inputs, &s);
+    if let Some(repo) = &args.git_history {
+        let engine = s
+            .secrets
+            .as_ref()
+            .context("--git-history needs the secret scanner (--scanners secret)")?;
+        let history = crate::git_history::scan(repo, engine, s.limits.max_file_size)
+            .with_context(|| format!("scanning the git history of {}", repo.display()))?;
+        loaded.findings.extend(history.findings);
+        loaded.notes.extend(history.notes);
+        loaded.files += history.blobs;
+    }
 
     let mut report = Report::new(env!("CARGO_PKG_VERSION"));
     report.errors.extend(discovery.errors);

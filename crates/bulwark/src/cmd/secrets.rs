@@ -215,6 +215,7 @@ impl SecretEngine {
             secret: self
                 .show_secrets
                 .then(|| String::from_utf8_lossy(&m.value).into_owned()),
+            commits: Vec::new(),
         }
     }
 }
