@@ -1003,3 +1003,82 @@ fn git_history_finds_deleted_and_branch_secrets_once() {
         stderr(&out)
     );
 }
+
+fn zip_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        z.start_file(*name, opts).expect("zip entry");
+        z.write_all(data).expect("zip data");
+    }
+    z.finish().expect("zip").into_inner()
+}
+
+/// Archives are opened (nested ones too) and their files scanned; bombs, binaries and broken
+/// archives become notes or errors while the rest of the scan completes.
+#[test]
+fn archives_are_scanned_inside_with_limits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXz9QmLv2";
+    let inner = zip_bytes(&[
+        ("app/.env", format!("STRIPE_KEY={key}\n").as_bytes()),
+        ("logo.png", b"\x89PNG\0\0\0"),
+    ]);
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(inner.len() as u64);
+    h.set_mode(0o644);
+    tar.append_data(&mut h, "release/bundle.zip", inner.as_slice())
+        .expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar.into_inner().expect("tar")).expect("gz");
+    std::fs::write(dir.path().join("release.tgz"), gz.finish().expect("gz")).expect("write");
+    // 1.5 GiB of zeros in 24 entries: past the 1 GiB expansion budget.
+    let zeros = vec![0u8; 64 * 1024 * 1024];
+    let names: Vec<String> = (0..24).map(|i| format!("z{i}")).collect();
+    let files: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), zeros.as_slice()))
+        .collect();
+    std::fs::write(dir.path().join("bomb.zip"), zip_bytes(&files)).expect("write");
+    drop(zeros);
+    std::fs::write(dir.path().join("broken.zip"), b"PK\x03\x04garbage").expect("write");
+    write(dir.path(), "plain.env", &format!("STRIPE_KEY={key}x\n"));
+
+    let out = run(bulwark().arg("scan").arg(dir.path()).args([
+        "--format",
+        "json",
+        "--scanners",
+        "secret",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "the broken archive is an error");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(key));
+    let report = json(&out);
+    let paths: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["location"]["path"].as_str().expect("path").to_string())
+        .collect();
+    let tgz = dir.path().join("release.tgz").display().to_string();
+    assert!(
+        paths.contains(&format!("{tgz}!release/bundle.zip!app/.env")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.ends_with("plain.env")),
+        "the rest of the scan completes"
+    );
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("decompression bomb"), "{notes}");
+    assert!(notes.contains("1 binary files in the archive"), "{notes}");
+    assert!(
+        report["errors"]
+            .to_string()
+            .contains("malformed zip archive"),
+        "{}",
+        report["errors"]
+    );
+}

@@ -222,16 +222,25 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
                 std::io::Read::read_to_end(&mut std::io::Read::take(&f, 8192), &mut head)?;
                 Ok((head, std::fs::File::open(path)?))
             }) {
-                Ok((head, _)) if looks_binary(&head) => out.notes.push(binary_note(&shown)),
-                Ok((_, file)) => match engine.scan_stream(&Arc::from(shown.as_str()), file) {
-                    Ok(found) => out.findings = found,
-                    Err(e) => out.errors.push(error(None, None, format!("reading: {e}"))),
-                },
-                Err(e) => out
-                    .errors
-                    .push(error(None, None, format!("cannot read: {e}"))),
+                // Archives are read whole (within --max-file-size) and opened below.
+                Ok((head, _)) if bulwark_archive::detect(&head).is_some() => {}
+                Ok((head, _)) if looks_binary(&head) => {
+                    out.notes.push(binary_note(&shown));
+                    return out;
+                }
+                Ok((_, file)) => {
+                    match engine.scan_stream(&Arc::from(shown.as_str()), file) {
+                        Ok(found) => out.findings = found,
+                        Err(e) => out.errors.push(error(None, None, format!("reading: {e}"))),
+                    }
+                    return out;
+                }
+                Err(e) => {
+                    out.errors
+                        .push(error(None, None, format!("cannot read: {e}")));
+                    return out;
+                }
             }
-            return out;
         }
     }
     let bytes = match read_input(input, limits.max_file_size) {
@@ -257,6 +266,10 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
             return out;
         }
     };
+    if let (Some(kind), Some(engine)) = (bulwark_archive::detect(&bytes), &s.secrets) {
+        scan_archive(&shown, kind, &bytes, engine, limits, &mut out);
+        return out;
+    }
     if looks_binary(&bytes) {
         out.notes.push(binary_note(&shown));
         return out;
@@ -279,6 +292,63 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         out.findings = engine.scan_file(&path, &bytes, &out.objects, &s.options.default_namespace);
     }
     out
+}
+
+/// Opens an archive (zip, tar, gzip, nested) and scans every text file in it for secrets.
+/// Limits and unreadable parts become notes; only an archive that cannot be opened at all is
+/// an error.
+fn scan_archive(
+    shown: &str,
+    kind: bulwark_archive::Kind,
+    bytes: &[u8],
+    engine: &SecretEngine,
+    limits: &Limits,
+    out: &mut Loaded,
+) {
+    let archive_limits = bulwark_archive::Limits {
+        max_entry_size: limits.max_file_size,
+        ..bulwark_archive::Limits::default()
+    };
+    let mut binary = 0usize;
+    let mut findings = Vec::new();
+    let walked = bulwark_archive::walk(shown, kind, bytes, archive_limits, &mut |entry| {
+        if looks_binary(entry.data) {
+            binary += 1;
+            return;
+        }
+        let path: Arc<str> = Arc::from(entry.path);
+        findings.extend(engine.scan_file(&path, entry.data, &[], "default"));
+    });
+    match walked {
+        Ok(summary) => {
+            out.files += summary.entries;
+            out.findings.append(&mut findings);
+            for skip in summary.skipped {
+                out.notes.push(Note {
+                    kind: NoteKind::Skipped,
+                    path: Some(skip.path),
+                    message: skip.reason,
+                });
+            }
+            if binary > 0 {
+                out.notes.push(Note {
+                    kind: NoteKind::Binary,
+                    path: Some(shown.to_string()),
+                    message: format!("{binary} binary files in the archive not scanned"),
+                });
+            }
+        }
+        Err(e) => out.errors.push(ScanError {
+            path: Some(shown.to_string()),
+            line: None,
+            column: None,
+            message: match e {
+                bulwark_archive::ArchiveError::Malformed { kind, message, .. } => {
+                    format!("malformed {kind} archive: {message}")
+                }
+            },
+        }),
+    }
 }
 
 /// Files larger than this are streamed through the secret scanner instead of read whole.
