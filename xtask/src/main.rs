@@ -18,7 +18,8 @@ Tasks:
   codegen [--check]  regenerate docs/checks/*.md and docs/report.schema.json
                      (--check: fail if they are stale instead of writing)
   fuzz [--seconds N] [--target T]
-                     run a cargo-fuzz target (default manifest_loader, 60 s)
+                     run a cargo-fuzz target (manifest_loader, secret_scanner,
+                     secret_rules, archive; default manifest_loader, 60 s)
   bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
   setup              install what the test suite needs (cargo-fuzz; Debian packages as root)
 ";
@@ -163,7 +164,9 @@ fn ci() -> anyhow::Result<()> {
     run(cargo()
         .args(["test", "--workspace", "--locked"])
         .env("CI", "true"))?;
-    fuzz("manifest_loader", 60)?;
+    for (target, seconds) in FUZZ_SMOKE {
+        fuzz(target, *seconds)?;
+    }
     eprintln!(
         "xtask: ci passed in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -171,8 +174,33 @@ fn ci() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs a fuzz target for `seconds`, seeded with the project's fixtures and the shared
-/// manifests (read in place, never copied).
+/// The fuzz targets CI runs, and for how long (seconds).
+const FUZZ_SMOKE: &[(&str, u64)] = &[
+    ("manifest_loader", 45),
+    ("secret_scanner", 30),
+    ("secret_rules", 20),
+    ("archive", 20),
+];
+
+/// Seed directories per target: the project's fixtures and the shared data, read in place
+/// (never copied).
+fn fuzz_seeds(target: &str) -> &'static [&'static str] {
+    match target {
+        "secret_scanner" => &[
+            "examples/demo",
+            "../shared/secrets/k8s-config-corpus/files/auth-proxy",
+        ],
+        "secret_rules" => &["crates/bulwark-secrets/rules"],
+        "archive" => &["../shared/images"],
+        _ => &[
+            "crates/bulwark-checks/tests/fixtures",
+            "examples/demo",
+            "../shared/k8s/peer-fixtures/kube-linter",
+        ],
+    }
+}
+
+/// Runs a fuzz target for `seconds`, seeded with [`fuzz_seeds`].
 fn fuzz(target: &str, seconds: u64) -> anyhow::Result<()> {
     setup()?;
     let corpus = Path::new("fuzz/corpus").join(target);
@@ -183,11 +211,7 @@ fn fuzz(target: &str, seconds: u64) -> anyhow::Result<()> {
     cmd.env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", target, "--release", "--"])
         .arg(&corpus);
-    for seed in [
-        "crates/bulwark-checks/tests/fixtures",
-        "examples/demo",
-        "../shared/k8s/peer-fixtures/kube-linter",
-    ] {
+    for seed in fuzz_seeds(target) {
         if Path::new(seed).is_dir() {
             cmd.arg(seed);
         }

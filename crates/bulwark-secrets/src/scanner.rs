@@ -135,7 +135,7 @@ impl Scanner {
     /// Scans bytes held in memory.
     pub fn scan(&self, data: &[u8], cx: &Context<'_>) -> Vec<SecretMatch> {
         let mut out = self.scan_window(data, 0, data.len(), cx);
-        assign_lines(data, &mut out, 0, 1);
+        assign_lines(data, &mut out, 0, 1, 0);
         out
     }
 
@@ -150,6 +150,7 @@ impl Scanner {
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + OVERLAP);
         let mut base_offset: u64 = 0;
         let mut base_line: u32 = 1;
+        let mut base_line_begin: u64 = 0;
         loop {
             let want = CHUNK + OVERLAP - buf.len();
             let got = (&mut reader).take(want as u64).read_to_end(&mut buf)?;
@@ -160,13 +161,16 @@ impl Scanner {
                 .into_iter()
                 .filter(|m| usize::try_from(m.start).is_ok_and(|s| s < limit))
                 .collect();
-            assign_lines(&buf, &mut found, base_offset, base_line);
+            assign_lines(&buf, &mut found, base_offset, base_line, base_line_begin);
             out.extend(found);
             if eof {
                 return Ok(out);
             }
             let lines = memchr::memchr_iter(b'\n', &buf[..limit]).count();
             base_line = base_line.saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+            if let Some(nl) = memchr::memrchr(b'\n', &buf[..limit]) {
+                base_line_begin = base_offset + nl as u64 + 1;
+            }
             buf.drain(..limit);
             base_offset += limit as u64;
         }
@@ -186,7 +190,25 @@ impl Scanner {
         for hit in self.keywords.find_overlapping_iter(hay) {
             let at = from + hit.start();
             for &r in &self.keyword_rules[hit.pattern().as_usize()] {
-                let (lo, hi) = if self.rules[r].multiline {
+                let multiline = self.rules[r].multiline;
+                // A hit inside the rule's current window only ever extends it, from where it
+                // ends: no rescan, so a keyword repeated on every byte (a run of `A`s) costs
+                // O(1) per hit instead of a line's length.
+                if let Some(last) = windows[r].last_mut()
+                    && at < last.1
+                {
+                    if multiline {
+                        last.1 = last.1.max((at + BLOCK_REACH).min(to));
+                    } else if last.1 < to && data[last.1] != b'\n' {
+                        let ceil = (at + LINE_REACH).min(to);
+                        if ceil > last.1 {
+                            last.1 = memchr::memchr(b'\n', &data[last.1..ceil])
+                                .map_or(ceil, |i| last.1 + i);
+                        }
+                    }
+                    continue;
+                }
+                let (lo, hi) = if multiline {
                     (line_start(data, at, LINE_REACH), (at + BLOCK_REACH).min(to))
                 } else {
                     (
@@ -328,26 +350,35 @@ fn dedupe(rules: &[Rule], mut found: Vec<SecretMatch>) -> Vec<SecretMatch> {
 }
 
 /// Fills in 1-based lines and columns; `data[0]` is at absolute `base_offset` on `base_line`.
-fn assign_lines(data: &[u8], found: &mut [SecretMatch], base_offset: u64, base_line: u32) {
+fn assign_lines(
+    data: &[u8],
+    found: &mut [SecretMatch],
+    base_offset: u64,
+    base_line: u32,
+    base_line_begin: u64,
+) {
+    // `start`/`end` are relative to `data` here; `base_offset` is where `data` begins in the
+    // whole input, and `base_line_begin` where the line `data` begins in starts.
     found.sort_by_key(|m| m.start);
     let mut line = base_line;
     let mut pos = 0usize;
-    let mut line_begin = 0usize;
+    let mut line_begin = base_line_begin;
     for m in found.iter_mut() {
-        let at = usize::try_from(m.start.saturating_sub(base_offset))
+        let at = usize::try_from(m.start)
             .unwrap_or(data.len())
             .min(data.len());
         if at >= pos {
-            for nl in memchr::memchr_iter(b'\n', &data[pos..at]) {
-                line = line.saturating_add(1);
-                line_begin = pos + nl + 1;
+            if let Some(nl) = memchr::memrchr(b'\n', &data[pos..at]) {
+                let lines = memchr::memchr_iter(b'\n', &data[pos..at]).count();
+                line = line.saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+                line_begin = base_offset + (pos + nl + 1) as u64;
             }
             pos = at;
         }
         m.start += base_offset;
         m.end += base_offset;
         m.line = line;
-        m.column = u32::try_from(at - line_begin + 1).unwrap_or(u32::MAX);
+        m.column = u32::try_from(m.start - line_begin + 1).unwrap_or(u32::MAX);
     }
 }
 

@@ -1082,3 +1082,105 @@ fn archives_are_scanned_inside_with_limits() {
         report["errors"]
     );
 }
+
+/// Bad input: invalid UTF-8 is scanned as bytes, NUL bytes mark a binary (noted, skipped), an
+/// unreadable file is an error, and the rest of the scan completes.
+#[test]
+fn bad_input_is_noted_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = "ghp_Q8mZ3vLk7TxP2wNr5YbC9hJ4dF6sA1eGu0Kq";
+    let mut invalid = b"\xff\xfe\xc3\x28 broken ".to_vec();
+    invalid.extend_from_slice(format!("GITHUB_TOKEN={token} ").as_bytes());
+    invalid.extend_from_slice(b"\xc3\n");
+    std::fs::write(dir.path().join("invalid.txt"), &invalid).expect("write");
+    std::fs::write(
+        dir.path().join("blob.bin"),
+        format!("\0\0{token}").as_bytes(),
+    )
+    .expect("write");
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(dir.path())
+        // /proc/self/mem is a regular file that fails on read: an unreadable file.
+        .arg("/proc/self/mem")
+        .args(["--format", "json", "--scanners", "secret"]));
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().expect("id").to_string(),
+                f["location"]["path"].as_str().expect("path").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].1.ends_with("invalid.txt"));
+    assert!(report["notes"].to_string().contains("binary file"));
+    assert!(
+        report["errors"].to_string().contains("/proc/self/mem"),
+        "{}",
+        report["errors"]
+    );
+}
+
+/// A 1 GiB file that is one line: streamed in bounded memory (the process may not map even
+/// its size), every secret found, at line 1.
+#[test]
+fn a_one_gigabyte_single_line_is_streamed_in_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("minified.js");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let unit = "lorem ipsum dolor sit amet, consectetur adipiscing elit; ".repeat(18_000);
+    f.write_all(b"var t='ghp_Q8mZ3vLk7TxP2wNr5YbC9hJ4dF6sA1eGu0Kq';")
+        .expect("write");
+    let mut written = 0usize;
+    let mut middle = false;
+    while written < 1 << 30 {
+        f.write_all(unit.as_bytes()).expect("write");
+        written += unit.len();
+        if !middle && written > 300 << 20 {
+            f.write_all(b" AWS_SECRET_ACCESS_KEY=Zq8vT3kWmP9xQ2rLs7Yt4NcB8hJ5fG2dK6pR1wXe ")
+                .expect("write");
+            middle = true;
+        }
+    }
+    f.write_all(b"STRIPE='sk_live_4eC39HqLyjWDarjtT1zdp7dcXz9QmLv2'\n")
+        .expect("write");
+    f.flush().expect("flush");
+    drop(f);
+    // 1 GiB of address space in all: reading the file whole would fail.
+    let out = run(Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_bulwark"))
+        .arg("scan")
+        .arg(&path)
+        .args(["--max-file-size", "2G", "--format", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    let mut found: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().expect("id").to_string(),
+                f["location"]["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("AWS002".to_string(), 1),
+            ("GH001".to_string(), 1),
+            ("PAY001".to_string(), 1)
+        ]
+    );
+}
