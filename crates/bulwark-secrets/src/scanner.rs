@@ -44,7 +44,29 @@ pub struct Context<'a> {
     pub path: Option<&'a str>,
 }
 
+/// Extensions of programming-language source files: there a literal secret is a quoted
+/// string, and an unquoted value after `password =` is an identifier or an expression.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "rs", "go", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "java", "kt", "kts", "scala", "cs",
+    "fs", "swift", "m", "mm", "ts", "tsx", "js", "jsx", "mjs", "cjs", "py", "pyi", "rb", "php",
+    "dart", "lua", "pl", "pm", "groovy", "ex", "exs", "erl", "hs", "ml", "clj", "vb", "zig", "nim",
+    "v", "jl", "r", "tcc", "tpp", "ipp", "inl",
+];
+
 impl Context<'_> {
+    /// Whether the file is source code in a programming language (by extension).
+    pub fn is_source_code(&self) -> bool {
+        let Some(path) = self.path else {
+            return false;
+        };
+        let name = path.rsplit(['/', '!']).next().unwrap_or(path);
+        name.rsplit_once('.').is_some_and(|(_, ext)| {
+            SOURCE_EXTENSIONS
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(ext))
+        })
+    }
+
     /// Whether the file is documentation or a template of settings (`.env.example`,
     /// `config.sample.yaml`, `README.md`, `docs/…`), where default passwords are placeholders.
     pub fn is_example_file(&self) -> bool {
@@ -225,6 +247,7 @@ impl Scanner {
         }
         let mut found = Vec::new();
         let example_file = cx.is_example_file();
+        let source_code = cx.is_source_code();
         for (r, ws) in windows.iter().enumerate() {
             let rule = &self.rules[r];
             for &(lo, hi) in ws {
@@ -237,6 +260,15 @@ impl Scanner {
                         continue;
                     };
                     let start = lo + g.start();
+                    // In source code a literal is quoted; an unquoted value is an identifier or
+                    // an expression (`password = get_password()`, `token: Token![fn]`). Only
+                    // provider formats are recognised unquoted there.
+                    if source_code
+                        && rule.kind != RuleKind::Specific
+                        && !is_quoted(data, start, lo + g.end())
+                    {
+                        continue;
+                    }
                     if allowed_inline(data, start) {
                         continue;
                     }
@@ -313,6 +345,30 @@ fn allowed_inline(data: &[u8], at: usize) -> bool {
     let lo = line_start(data, at, LINE_REACH);
     let hi = line_end(data, at, LINE_REACH, data.len());
     memchr::memmem::find(&data[lo..hi], ALLOW_MARKER).is_some()
+}
+
+/// Whether the value at `data[start..end]` is (inside) a string literal: it starts with a
+/// quote, or the text before it on its line leaves a string open (`url = "postgres://u:VALUE@…`).
+fn is_quoted(data: &[u8], start: usize, end: usize) -> bool {
+    const QUOTES: &[u8] = b"\"'`";
+    if data.get(start).is_some_and(|b| QUOTES.contains(b))
+        || (end > start && QUOTES.contains(&data[end - 1]))
+    {
+        return true;
+    }
+    let from = line_start(data, start, LINE_REACH);
+    let mut open: Option<u8> = None;
+    let mut escaped = false;
+    for &b in &data[from..start] {
+        match open {
+            _ if escaped => escaped = false,
+            Some(_) if b == b'\\' => escaped = true,
+            Some(q) if b == q => open = None,
+            None if QUOTES.contains(&b) => open = Some(b),
+            _ => {}
+        }
+    }
+    open.is_some()
 }
 
 /// Start of the line holding `at`, but no further back than `reach` bytes.

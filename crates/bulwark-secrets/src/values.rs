@@ -147,6 +147,18 @@ pub fn is_code_reference(value: &[u8]) -> bool {
     if v.ends_with('(') || v.ends_with('[') {
         return true;
     }
+    // Paths and pointer expressions of C-family languages: `windows_sys::core::PSTR`,
+    // `::Brace(span` (after a `token:` the rule took for an assignment), `*const`, `&self`.
+    if v.starts_with(':') || v.contains("::") || v.starts_with("*const") || v.starts_with("*mut") {
+        return true;
+    }
+    // A call or macro on a word-like name: `Some(paren_token`, `braced!(content`, `Token![pub`.
+    if let Some(at) = v.find(['(', '!', '[']) {
+        let name = v[..at].rsplit('.').next().unwrap_or_default();
+        if name.len() >= 3 && word_like(name) {
+            return true;
+        }
+    }
     // a.b.c where every part is a word-like identifier (`config.database.password`,
     // `db.prod.svc`): code or a host name. Random dotted tokens (`hvs.oQgt…`) are not word-like.
     let parts: Vec<&str> = v.split('.').collect();
@@ -160,6 +172,16 @@ pub fn is_code_reference(value: &[u8]) -> bool {
                     .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && (p.len() <= 3 || (letters == p.len() && vowels * 5 >= p.len()))
+        })
+}
+
+/// Whether an identifier reads as words: letters (and `_`), with vowels in every part, like
+/// `UnparkToken`, `paren_token` or `Some`, unlike `Xk9` or `qZt`.
+fn word_like(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.split('_').filter(|p| !p.is_empty()).all(|p| {
+            let vowels = p.bytes().filter(|b| b"aeiouyAEIOUY".contains(b)).count();
+            vowels * 5 >= p.len()
         })
 }
 

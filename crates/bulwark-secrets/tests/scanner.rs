@@ -112,3 +112,46 @@ fn a_keyword_on_every_byte_stays_linear() {
     text.push_str(&format!("\ntoken = \"{TOKEN}\"\n"));
     assert_eq!(ids(&s, &text, "x.txt"), [("GH001".to_string(), 2)]);
 }
+
+#[test]
+fn in_source_code_only_string_literals_are_values() {
+    let s = scanner();
+    for (path, line) in [
+        (
+            "src/expr.rs",
+            "let brace_token = braced!(content in input);",
+        ),
+        ("src/lib.rs", "pub password: windows_sys::core::PCWSTR,"),
+        (
+            "app/settings.py",
+            "password = get_password_from_vault(vault_client)",
+        ),
+        ("main.go", "token := Token{Kind: TokenKindIdentifier}"),
+        (
+            "include/x.h",
+            "const char *secret_key = NULL; int token_count = TOKEN_LIMIT_MAXIMUM;",
+        ),
+    ] {
+        assert_eq!(ids(&s, line, path), [], "{path}: {line}");
+    }
+    assert_eq!(
+        ids(&s, "password = \"Xk9mP2qLz7Rw\"", "app/settings.py").len(),
+        1,
+        "a literal in code"
+    );
+    assert_eq!(
+        ids(
+            &s,
+            "var u = \"postgres://app:Xk9mP2qLz7Rw@db:5432/app\"",
+            "main.go"
+        )
+        .len(),
+        1,
+        "a password inside a quoted URL"
+    );
+    assert_eq!(
+        ids(&s, "PASSWORD=Xk9mP2qLz7Rw", "deploy/.env").len(),
+        1,
+        "unquoted values are literals in configuration"
+    );
+}

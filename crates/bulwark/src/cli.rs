@@ -139,6 +139,10 @@ pub struct ScanArgs {
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
     /// Explain on stderr which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,

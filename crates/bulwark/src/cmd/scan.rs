@@ -533,6 +533,12 @@ fn rule_infos() -> Vec<RuleInfo> {
 }
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("setting up the worker threads")?;
+    }
     let s = settings(args)?;
     let discovery = discover(&args.paths);
     let mut loaded = load_inputs(&discovery.inputs, &s);
