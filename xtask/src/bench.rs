@@ -282,7 +282,7 @@ fn agreement(bulwark: &Value, checkov: &Value) -> (String, String) {
     (s, detail)
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -309,7 +309,7 @@ fn machine() -> String {
     )
 }
 
-fn date() -> String {
+pub(crate) fn date() -> String {
     Command::new("date")
         .arg("+%Y-%m-%d")
         .output()

@@ -54,6 +54,10 @@ pub fn check_rules(set: &RuleSet) -> Vec<RuleProblem> {
             origin: rule.origin.clone(),
             message,
         };
+        if let Err(e) = rule.validate() {
+            problems.push(problem(e.to_string()));
+            continue;
+        }
         let mut one = RuleSet::default();
         if let Err(e) = one.extend(vec![rule.clone()]) {
             problems.push(problem(e.to_string()));

@@ -53,9 +53,10 @@ pub struct Rule {
     pub family: String,
     /// The pattern as written.
     pub pattern: String,
-    pub(crate) regex: Regex,
-    /// Index of the capture group that holds the secret.
-    pub(crate) secret_group: usize,
+    /// The compiled pattern and the index of the capture group that holds the secret, built
+    /// on first use: most rules never meet their keyword in a given scan, and compiling 600
+    /// patterns up front would be most of a small scan's time.
+    pub(crate) compiled: std::sync::OnceLock<(Regex, usize)>,
     /// Lowercase literals, one of which every match contains.
     pub keywords: Vec<String>,
     /// How sure a match is.
@@ -140,7 +141,7 @@ impl RuleSet {
     pub fn builtin() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (file, text) in BUILTIN {
-            set.extend(parse_rules(&format!("builtin:{file}"), text)?)?;
+            set.extend(parse_rules_lazily(&format!("builtin:{file}"), text)?)?;
         }
         Ok(set)
     }
@@ -186,8 +187,59 @@ impl fmt::Display for Rule {
     }
 }
 
-/// Parses one rule file. `label` names it in errors (`FILE` or `builtin:FILE`).
+/// Compiles a rule pattern under the size limits every rule shares, and finds its secret
+/// group (`secret`, else group 1, else the whole match).
+fn compile(pattern: &str) -> Result<(Regex, usize), regex::Error> {
+    let regex = RegexBuilder::new(pattern)
+        .size_limit(4 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()?;
+    let group = regex
+        .capture_names()
+        .position(|c| c == Some("secret"))
+        .unwrap_or(usize::from(regex.captures_len() > 1));
+    Ok((regex, group))
+}
+
+impl Rule {
+    /// The compiled pattern and its secret group.
+    pub(crate) fn compiled(&self) -> &(Regex, usize) {
+        self.compiled.get_or_init(|| {
+            // Built-in patterns are compiled by the test suite and user patterns when their
+            // file is loaded, so this cannot fail; a pattern that matches nothing is the
+            // harmless fallback all the same.
+            compile(&self.pattern)
+                .unwrap_or_else(|_| (Regex::new(r"[^\x00-\xff]").expect("a valid pattern"), 0))
+        })
+    }
+
+    /// Compiles the pattern now, reporting a bad one as an error.
+    pub(crate) fn validate(&self) -> Result<(), RuleError> {
+        if self.compiled.get().is_some() {
+            return Ok(());
+        }
+        let compiled = compile(&self.pattern).map_err(|source| RuleError::Pattern {
+            origin: self.origin.clone(),
+            id: self.id.clone(),
+            source,
+        })?;
+        let _ = self.compiled.set(compiled);
+        Ok(())
+    }
+}
+
+/// Parses one rule file and compiles its patterns. `label` names it in errors (`FILE` or
+/// `builtin:FILE`).
 pub fn parse_rules(label: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let rules = parse_rules_lazily(label, text)?;
+    for r in &rules {
+        r.validate()?;
+    }
+    Ok(rules)
+}
+
+/// Parses one rule file, leaving its patterns to be compiled on first use.
+fn parse_rules_lazily(label: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
     if text.len() > MAX_RULE_FILE {
         return Err(RuleError::Field {
             origin: label.to_string(),
@@ -303,19 +355,6 @@ fn parse_rule(n: &Node, family: &str, origin: &str) -> Result<Rule, RuleError> {
             "rule {id}: pattern longer than {MAX_PATTERN} characters"
         )));
     }
-    let regex = RegexBuilder::new(&pattern)
-        .size_limit(4 << 20)
-        .dfa_size_limit(8 << 20)
-        .build()
-        .map_err(|source| RuleError::Pattern {
-            origin: origin.to_string(),
-            id: id.clone(),
-            source,
-        })?;
-    let secret_group = regex
-        .capture_names()
-        .position(|c| c == Some("secret"))
-        .unwrap_or(usize::from(regex.captures_len() > 1));
     let keywords: Vec<String> = list("keywords")?
         .into_iter()
         .map(|k| k.to_ascii_lowercase())
@@ -355,8 +394,7 @@ fn parse_rule(n: &Node, family: &str, origin: &str) -> Result<Rule, RuleError> {
         title: string("title")?,
         family: family.to_string(),
         pattern,
-        regex,
-        secret_group,
+        compiled: std::sync::OnceLock::new(),
         keywords,
         confidence,
         severity,

@@ -251,8 +251,9 @@ impl Scanner {
         for (r, ws) in windows.iter().enumerate() {
             let rule = &self.rules[r];
             for &(lo, hi) in ws {
-                for caps in rule.regex.captures_iter(&data[lo..hi]) {
-                    let Some(g) = caps.get(rule.secret_group).or_else(|| caps.get(0)) else {
+                let (regex, secret_group) = rule.compiled();
+                for caps in regex.captures_iter(&data[lo..hi]) {
+                    let Some(g) = caps.get(*secret_group).or_else(|| caps.get(0)) else {
                         continue;
                     };
                     let value = g.as_bytes();
