@@ -62,5 +62,9 @@ pub fn index_markdown() -> String {
             std = m.standards.join(", ")
         );
     }
+    s.push_str("\n## Retired\n\nRetired ids are never reused; naming one in `--skip` or an ignore is not an error.\n\n| Id | Name | Why |\n|---|---|---|\n");
+    for (id, name, why) in crate::registry::RETIRED {
+        let _ = writeln!(s, "| {id} | `{name}` | {why} |");
+    }
     s
 }

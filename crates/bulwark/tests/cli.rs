@@ -1184,3 +1184,20 @@ fn a_one_gigabyte_single_line_is_streamed_in_bounded_memory() {
         ]
     );
 }
+
+#[test]
+fn retired_checks_say_so() {
+    let out = run(bulwark().args(["checks", "K8S050"]));
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("K8S050 literal-credential-in-env is retired")
+            && text.contains("secret scanner"),
+        "{text}"
+    );
+    // Still accepted where ids are: an old configuration keeps working.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let out = run(bulwark().arg("scan").arg(&f).args(["--skip", "K8S050"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -21,6 +21,10 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
         },
         Some(id) => {
             let Some(check) = find(id) else {
+                if let Some((rid, name, why)) = bulwark_checks::retired(id) {
+                    println!("{rid} {name} is retired: {why}. Retired ids are never reused.");
+                    return Ok(0);
+                }
                 bail!("no check is called {id:?}; `bulwark checks` lists them all");
             };
             let m = check.meta();
