@@ -246,8 +246,10 @@ impl Scanner {
             }
         }
         let mut found = Vec::new();
-        let example_file = cx.is_example_file();
         let source_code = cx.is_source_code();
+        let file = FileKind {
+            example: cx.is_example_file(),
+        };
         for (r, ws) in windows.iter().enumerate() {
             let rule = &self.rules[r];
             for &(lo, hi) in ws {
@@ -257,7 +259,7 @@ impl Scanner {
                         continue;
                     };
                     let value = g.as_bytes();
-                    let Some(kind) = judge(rule, value, example_file) else {
+                    let Some(kind) = judge(rule, value, file) else {
                         continue;
                     };
                     let start = lo + g.start();
@@ -290,7 +292,7 @@ impl Scanner {
 }
 
 /// Decides what a captured value is, or `None` when it is not a finding.
-fn judge(rule: &Rule, value: &[u8], example_file: bool) -> Option<SecretKind> {
+fn judge(rule: &Rule, value: &[u8], file: FileKind) -> Option<SecretKind> {
     let trimmed = trim_quotes(value);
     if trimmed.is_empty() || is_placeholder(trimmed) {
         return None;
@@ -311,23 +313,70 @@ fn judge(rule: &Rule, value: &[u8], example_file: bool) -> Option<SecretKind> {
             Some(SecretKind::Secret)
         }
         RuleKind::Password => {
-            if is_code_reference(trimmed) {
+            // `` `command` `` substitutes a command's output; `\n` escapes make it text.
+            if is_code_reference(trimmed) || value.first() == Some(&b'`') || has_escapes(trimmed) {
                 return None;
             }
-            if is_weak_password(trimmed) {
-                return (!example_file).then_some(SecretKind::WeakPassword);
+            // Passwords in URIs are percent-encoded: judge what the server would see.
+            let decoded = percent_decode(trimmed);
+            if is_weak_password(&decoded) {
+                // A default in an example or documentation file is a placeholder.
+                return (!file.example).then_some(SecretKind::WeakPassword);
             }
             let min = rule.min_randomness.unwrap_or(0.35);
-            (randomness(trimmed) >= min).then_some(SecretKind::Secret)
+            (randomness(&decoded) >= min).then_some(SecretKind::Secret)
         }
         RuleKind::Generic => {
-            if is_code_reference(trimmed) {
+            if is_code_reference(trimmed) || looks_like_text(trimmed) {
                 return None;
             }
             let min = rule.min_randomness.unwrap_or(0.55);
             (randomness(trimmed) >= min).then_some(SecretKind::Secret)
         }
     }
+}
+
+/// What kind of file the bytes come from, as far as judging values goes.
+#[derive(Debug, Clone, Copy)]
+struct FileKind {
+    example: bool,
+}
+
+/// Whether a generic value is prose or escaped text rather than a key: words separated by
+/// spaces (`"CSRF token missing or incorrect."`), or escape sequences (`fig=newton\r\n…`).
+fn looks_like_text(v: &[u8]) -> bool {
+    v.iter().any(u8::is_ascii_whitespace) || has_escapes(v)
+}
+
+/// Whether `v` holds string escape sequences (`\n`, `\r`, `\t`, `\x..`, `\u....`).
+fn has_escapes(v: &[u8]) -> bool {
+    v.windows(2)
+        .any(|w| w[0] == b'\\' && matches!(w[1], b'n' | b'r' | b't' | b'x' | b'u'))
+}
+
+/// `%XX` sequences decoded (invalid ones kept as written).
+fn percent_decode(v: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !v.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                v.get(i + 1).copied().and_then(hex),
+                v.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(v[i]);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn trim_quotes(v: &[u8]) -> &[u8] {

@@ -75,6 +75,26 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     {
         return true;
     }
+    // printf and format-string slots: `%s:%s`, `{}`, `{0}`. A verb must end there
+    // (`%vRosg` in a random password is not one).
+    let b = v.as_bytes();
+    let printf = b.windows(2).enumerate().any(|(i, w)| {
+        w[0] == b'%'
+            && matches!(w[1], b's' | b'd' | b'v')
+            && b.get(i + 2).is_none_or(|c| !c.is_ascii_alphanumeric())
+    });
+    if printf || v.contains("{}") || v.contains("{0}") {
+        return true;
+    }
+    // A version number (`1.2.1`, `v4.17.21`): a dependency whose name mentions a password.
+    let version = v.strip_prefix(['v', 'V', '^', '~']).unwrap_or(v);
+    if version.split('.').count() >= 2
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return true;
+    }
     if looks_like_path(v) || is_password_hash(v) {
         return true;
     }
@@ -140,7 +160,12 @@ pub fn is_code_reference(value: &[u8]) -> bool {
     let Ok(v) = std::str::from_utf8(value) else {
         return false;
     };
-    let v = v.trim();
+    // Unary operators in front of an expression: `!!config.withCredentials`, `-opts.key`.
+    let v = v.trim().trim_start_matches(['!', '-', '+', '(', '&', '*']);
+    // Shell command substitution and documentation markup: `` `command` ``, ``meth:`peek` ``.
+    if v.contains('`') {
+        return true;
+    }
     if CODE_ACCESSORS.iter().any(|a| v.starts_with(a)) {
         return true;
     }
@@ -394,7 +419,10 @@ pub fn is_weak_password(value: &[u8]) -> bool {
     if n < 4 {
         return false;
     }
-    if n < 6 {
+    // Short values are guessable, but a short lowercase word is as often a setting that a
+    // key named `passwd` holds (`passwd: files` in nsswitch.conf): those count only when they
+    // are known defaults (below).
+    if n < 6 && !v.bytes().all(|b| b.is_ascii_lowercase()) {
         return true;
     }
     if WEAK_SEQUENCES.contains(&v) {

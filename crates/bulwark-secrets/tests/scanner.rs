@@ -155,3 +155,42 @@ fn in_source_code_only_string_literals_are_values() {
         "unquoted values are literals in configuration"
     );
 }
+
+/// Lines from the packages of a real Debian image that once were false positives.
+#[test]
+fn settings_versions_prose_and_expressions_are_not_secrets() {
+    let s = scanner();
+    for (path, line) in [
+        ("etc/nsswitch.conf", "passwd:         files"),
+        (
+            "node_modules/express/package.json",
+            "    \"pbkdf2-password\": \"1.2.1\",",
+        ),
+        ("lib/request.txt", "auth = '%s:%s' % (user, passwd)"),
+        (
+            "django/middleware/csrf.txt",
+            "REASON_BAD_TOKEN = \"CSRF token missing or incorrect.\"",
+        ),
+        (
+            "axios/dist/axios.map",
+            "withCredentials: !!config.withCredentials,",
+        ),
+        (
+            "http/cookies.txt",
+            "   'Set-Cookie: fig=newton\\r\\nSet-Cookie: sugar=wafer'",
+        ),
+        ("perl-base/Cwd.pm", "    my $pwd = `command pwd`;"),
+    ] {
+        assert_eq!(ids(&s, line, path), [], "{path}: {line}");
+    }
+    // … while a Django key full of `%` and punctuation is still one.
+    assert_eq!(
+        ids(
+            &s,
+            "  SECRET_KEY: \"fvm@sdtu=-z-1j_6g1)2-o^yb(mqk)u%uk-%vpdr075q70pyoi\"",
+            "values.yaml"
+        )
+        .len(),
+        1
+    );
+}
