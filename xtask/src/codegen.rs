@@ -24,6 +24,10 @@ pub fn generated(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         ));
     }
     files.push((root.join("docs/secret-rules.md"), secret_rules_markdown()?));
+    files.push((
+        root.join("docs/image-checks.md"),
+        bulwark_image::checks::docs_markdown(),
+    ));
     let schema = schemars::schema_for!(bulwark_model::Report);
     let mut json = serde_json::to_string_pretty(&schema).context("serialising the schema")?;
     json.push('\n');

@@ -8,6 +8,7 @@
 
 mod finding;
 mod fingerprint;
+mod package;
 mod report;
 mod severity;
 
@@ -15,6 +16,7 @@ pub use finding::{
     Category, CommitRef, Finding, Location, ResourceRef, Suppression, SuppressionSource, Text,
 };
 pub use fingerprint::Fingerprint;
+pub use package::{Ecosystem, ImageReport, Package};
 pub use report::{
     BySeverity, Note, NoteKind, Report, SCHEMA_VERSION, ScanError, Summary, SuppressedFinding, Tool,
 };

@@ -148,6 +148,9 @@ pub struct Report {
     /// How inputs were read (skipped files, Helm charts).
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// The container images scanned: identity and package inventory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<crate::ImageReport>,
     /// Totals.
     pub summary: Summary,
 }
@@ -165,6 +168,7 @@ impl Report {
             suppressed: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
+            images: Vec::new(),
             summary: Summary::default(),
         }
     }

@@ -64,6 +64,44 @@ pub fn render_table(report: &Report, style: TableStyle, w: &mut dyn Write) -> io
     if !report.findings.is_empty() {
         writeln!(w)?;
     }
+    for image in &report.images {
+        let mut by_cataloger: std::collections::BTreeMap<&str, usize> =
+            std::collections::BTreeMap::new();
+        for pkg in &image.packages {
+            *by_cataloger.entry(pkg.cataloger.as_str()).or_default() += 1;
+        }
+        let counts = by_cataloger
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let id = image
+            .id
+            .as_deref()
+            .map_or("no id", |d| d.get(..19).unwrap_or(d));
+        let reference = image
+            .reference
+            .as_deref()
+            .map(|r| format!("{r}, "))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "{} {} ({reference}{id}, {}): {} layers, {} packages{}",
+            p.wrap("1", "Image"),
+            image.name,
+            image.platform,
+            image.layers.len(),
+            image.packages.len(),
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({counts})")
+            }
+        )?;
+    }
+    if !report.images.is_empty() {
+        writeln!(w)?;
+    }
     if !report.errors.is_empty() {
         writeln!(w, "{}", p.wrap("1;31", "Errors:"))?;
         for e in &report.errors {

@@ -55,7 +55,8 @@ pub enum ChecksFormat {
 /// Arguments of `bulwark scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and directories to scan; `-` reads stdin (e.g. `helm template … | bulwark scan -`).
+    /// Files, directories and container images (OCI or docker archives, OCI layout
+    /// directories) to scan; `-` reads stdin (e.g. `helm template … | bulwark scan -`).
     #[arg(value_name = "PATH", required_unless_present = "git_history")]
     pub paths: Vec<PathBuf>,
 
@@ -138,6 +139,11 @@ pub struct ScanArgs {
     /// Print nothing on stderr but errors.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// The platform to pick from multi-platform images (`linux/arm64`; default: this
+    /// machine's).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
 
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]

@@ -9,6 +9,7 @@ mod cli;
 mod cmd;
 mod config;
 mod git_history;
+mod image_scan;
 mod output;
 mod targets;
 

@@ -29,6 +29,11 @@ pub enum Input {
         /// `*.yml`, `*.json` outside Helm charts).
         manifest: bool,
     },
+    /// A container image: an OCI or docker archive, or an OCI layout directory.
+    Image {
+        /// Where it is.
+        path: PathBuf,
+    },
 }
 
 impl Input {
@@ -36,14 +41,14 @@ impl Input {
     pub fn display(&self) -> String {
         match self {
             Input::Stdin => "-".to_string(),
-            Input::File { path, .. } => display_path(path),
+            Input::File { path, .. } | Input::Image { path } => display_path(path),
         }
     }
 
     /// Whether the user named this input.
     pub fn explicit(&self) -> bool {
         match self {
-            Input::Stdin => true,
+            Input::Stdin | Input::Image { .. } => true,
             Input::File { explicit, .. } => *explicit,
         }
     }
@@ -53,6 +58,7 @@ impl Input {
         match self {
             Input::Stdin => true,
             Input::File { manifest, .. } => *manifest,
+            Input::Image { .. } => false,
         }
     }
 }
@@ -100,7 +106,9 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 continue;
             }
         };
-        if meta.is_file() {
+        if bulwark_image::Image::looks_like_image(path) {
+            d.inputs.push(Input::Image { path: path.clone() });
+        } else if meta.is_file() {
             d.inputs.push(Input::File {
                 path: path.clone(),
                 explicit: true,
@@ -135,6 +143,7 @@ fn walk(root: &Path, d: &mut Discovery) {
         .build();
     // Helm charts: their files are scanned for secrets but never parsed as manifests.
     let mut charts: Vec<PathBuf> = Vec::new();
+    let mut images: Vec<PathBuf> = Vec::new();
     for entry in walker {
         match entry {
             Ok(e) => {
@@ -144,9 +153,32 @@ fn walk(root: &Path, d: &mut Discovery) {
                         d.notes.push(chart_note(p));
                         charts.push(p.to_path_buf());
                     }
+                    if p.join("oci-layout").is_file() {
+                        d.inputs.push(Input::Image {
+                            path: p.to_path_buf(),
+                        });
+                        images.push(p.to_path_buf());
+                    }
                     continue;
                 }
-                if !e.file_type().is_some_and(|t| t.is_file()) {
+                if !e.file_type().is_some_and(|t| t.is_file())
+                    || images.iter().any(|i| p.starts_with(i))
+                {
+                    continue;
+                }
+                // Image archives among the files: by name first, then by content.
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default();
+                if [".tar", ".tar.gz", ".tgz"]
+                    .iter()
+                    .any(|x| name.ends_with(x))
+                    && bulwark_image::Image::looks_like_image(p)
+                {
+                    d.inputs.push(Input::Image {
+                        path: p.to_path_buf(),
+                    });
                     continue;
                 }
                 let manifest = !charts.iter().any(|c| p.starts_with(c))
@@ -199,6 +231,9 @@ pub fn read_input(input: &Input, max: u64) -> anyhow::Result<ReadOutcome> {
                 .take(max.saturating_add(1))
                 .read_to_end(&mut buf)
                 .context("reading stdin")?;
+        }
+        Input::Image { path } => {
+            anyhow::bail!("{} is an image, not a file to read", path.display());
         }
         Input::File { path, .. } => {
             let file =

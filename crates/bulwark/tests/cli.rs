@@ -1201,3 +1201,141 @@ fn retired_checks_say_so() {
     let out = run(bulwark().arg("scan").arg(&f).args(["--skip", "K8S050"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// A real image: secrets in every layer (one deleted by a later layer, still reported and
+/// said to be) and in the config, redacted; the inventory equals the image's ground truth.
+#[test]
+fn images_are_scanned_layer_by_layer_with_their_inventory() {
+    let image = shared().join("images/debian-app.oci.tar");
+    let out = run(bulwark().arg("scan").arg(&image).args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !text.contains("Tr0ub4dor-FAKE-pw-2024"),
+        "the ENV secret is redacted"
+    );
+    let report = json(&out);
+    let findings = report["findings"].as_array().expect("findings");
+    let find = |path_end: &str, id: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f["id"] == id
+                    && f["location"]["path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with(path_end))
+            })
+            .unwrap_or_else(|| panic!("{id} in {path_end}: {findings:#?}"))
+    };
+    let deleted = find("!/app/config/deploy_key.pem", "KEY001");
+    assert!(
+        deleted["location"]["field"]
+            .as_str()
+            .expect("layer")
+            .starts_with("layer 6 ")
+    );
+    assert!(
+        deleted["message"]
+            .as_str()
+            .expect("message")
+            .contains("deleted by a later layer")
+    );
+    find("!/app/config/server.key", "KEY001");
+    find("!/app/config/settings.yaml", "AWS002");
+    let env = find("!config", "GEN001");
+    assert!(
+        env["location"]["field"]
+            .as_str()
+            .expect("field")
+            .starts_with("config.Env[")
+    );
+
+    // The inventory, against the ground truth taken from the mounted image.
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(shared().join("images/inventory/debian-app.json"))
+            .expect("ground truth"),
+    )
+    .expect("json");
+    let mut expected: Vec<(String, String, String)> = Vec::new();
+    for (kind, list) in truth.as_object().expect("object") {
+        for p in list.as_array().expect("list") {
+            let kind = match kind.as_str() {
+                "deb" => "dpkg",
+                "python-debian" => "python",
+                k => k,
+            };
+            expected.push((
+                format!("{kind} {}", p["name"].as_str().expect("name")),
+                p["version"].as_str().expect("version").to_string(),
+                p["path"].as_str().expect("path").to_string(),
+            ));
+        }
+    }
+    let mut got: Vec<(String, String, String)> = report["images"][0]["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            (
+                format!(
+                    "{} {}",
+                    p["cataloger"].as_str().expect("cataloger"),
+                    p["name"].as_str().expect("name")
+                ),
+                p["version"].as_str().expect("version").to_string(),
+                p["location"].as_str().expect("location").to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    // The uninstalled package is not in the inventory.
+    assert!(!got.iter().any(|(n, v, _)| n == "python py" && v == "1.8.0"));
+}
+
+/// Image checks follow the scanners and selections like every check; a docker archive found
+/// in a directory is scanned as an image.
+#[test]
+fn image_checks_and_docker_archives_in_directories() {
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(shared().join("images/debian-app.oci.tar"))
+        .args([
+            "--format",
+            "json",
+            "--scanners",
+            "misconfig",
+            "--skip",
+            "IMG006",
+        ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut got = ids(&json(&out));
+    got.sort();
+    assert_eq!(got, ["IMG001", "IMG002"]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        shared().join("images/alpine-base.docker.tar"),
+        dir.path().join("alpine.tar"),
+    )
+    .expect("copy");
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    let packages = report["images"][0]["packages"]
+        .as_array()
+        .expect("an image");
+    assert_eq!(packages.len(), 15);
+    assert!(packages.iter().all(|p| p["cataloger"] == "apk"));
+    assert!(packages.iter().any(|p| {
+        p["purl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("pkg:apk/alpine/musl@1.2.4-r2"))
+    }));
+    // It runs as `app`: no IMG001.
+    assert!(!ids(&report).contains(&"IMG001".to_string()));
+}

@@ -25,6 +25,22 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
                     println!("{rid} {name} is retired: {why}. Retired ids are never reused.");
                     return Ok(0);
                 }
+                if let Some(m) = bulwark_image::checks::all()
+                    .find(|m| m.id.eq_ignore_ascii_case(id) || m.name == id)
+                {
+                    let text = format!(
+                        "{} {}: {}\nSeverity:  {}\nApplies to: container images\n\nWHAT IT DOES\n  {}\n\nWHY IT MATTERS\n  {}\n\nFIX\n  {}\n",
+                        m.id,
+                        m.name,
+                        m.title,
+                        m.severity.label(),
+                        unmark(m.what),
+                        unmark(m.why),
+                        unmark(m.fix)
+                    );
+                    write_stdout(|w| w.write_all(text.as_bytes()))?;
+                    return Ok(0);
+                }
                 bail!("no check is called {id:?}; `bulwark checks` lists them all");
             };
             let m = check.meta();
@@ -58,10 +74,20 @@ fn list_table() -> String {
             m.standards.join(", ")
         );
     }
+    for m in bulwark_image::checks::all() {
+        let _ = writeln!(
+            s,
+            "{:<7} {:<9} {:<36} {:<52} nsa-cisa/image-security (images)",
+            m.id,
+            m.severity.label(),
+            m.name,
+            m.title,
+        );
+    }
     let _ = writeln!(
         s,
         "\n{} checks. `bulwark checks ID` explains one.",
-        all().len()
+        all().len() + bulwark_image::checks::all().count()
     );
     s
 }

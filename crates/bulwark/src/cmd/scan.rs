@@ -71,6 +71,8 @@ struct Settings {
     options: Options,
     limits: Limits,
     config: Config,
+    /// The platform picked from multi-platform images.
+    platform: String,
 }
 
 fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
@@ -108,11 +110,11 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
                 .collect(),
         )
     };
-    // An entry must name a check or a secret rule.
+    // An entry must name a check (Kubernetes or image) or a secret rule.
     let unknown: Vec<String> = selection
         .unknown()
         .into_iter()
-        .filter(|u| unknown_to_rules.contains(u))
+        .filter(|u| unknown_to_rules.contains(u) && image_check(u).is_none())
         .collect();
     if !unknown.is_empty() {
         bail!(
@@ -124,6 +126,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
         bulwark_checks::find(s)
             .map(|c| c.meta().id.to_string())
             .or_else(|| bulwark_checks::retired(s).map(|(id, _, _)| id.to_string()))
+            .or_else(|| image_check(s).map(|m| m.id.to_string()))
             .or_else(|| {
                 rules
                     .rules()
@@ -171,6 +174,10 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
         },
         limits,
         config,
+        platform: args
+            .platform
+            .clone()
+            .unwrap_or_else(bulwark_image::host_platform),
     })
 }
 
@@ -183,6 +190,7 @@ struct Loaded {
     errors: Vec<ScanError>,
     notes: Vec<Note>,
     files: usize,
+    images: Vec<bulwark_model::ImageReport>,
 }
 
 fn load_inputs(inputs: &[Input], s: &Settings) -> Loaded {
@@ -194,6 +202,7 @@ fn load_inputs(inputs: &[Input], s: &Settings) -> Loaded {
         all.errors.append(&mut l.errors);
         all.notes.append(&mut l.notes);
         all.files += l.files;
+        all.images.append(&mut l.images);
     }
     all
 }
@@ -211,6 +220,31 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         column,
         message,
     };
+    if let Input::Image { path } = input {
+        let misconfig = s.scanners.contains(&Scanner::Misconfig);
+        let selected = |m: &bulwark_image::checks::ImageCheckMeta| {
+            let named = |x: &String| x.eq_ignore_ascii_case(m.id) || x == m.name;
+            misconfig
+                && (s.selection.only.is_empty() || s.selection.only.iter().any(named))
+                && !s.selection.skip.iter().any(named)
+        };
+        match crate::image_scan::scan(
+            path,
+            s.secrets.as_ref(),
+            &selected,
+            limits.max_file_size,
+            &s.platform,
+        ) {
+            Ok(scan) => {
+                out.files = scan.files;
+                out.findings = scan.findings;
+                out.notes = scan.notes;
+                out.images.push(scan.report);
+            }
+            Err(e) => out.errors.push(error(None, None, error_chain(&e))),
+        }
+        return out;
+    }
     // Large files that are not manifests are scanned for secrets as a stream, in bounded
     // memory, rather than read whole.
     if let (Input::File { path, .. }, Some(engine)) = (input, &s.secrets) {
@@ -292,6 +326,23 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         out.findings = engine.scan_file(&path, &bytes, &out.objects, &s.options.default_namespace);
     }
     out
+}
+
+/// The image check an id or name names.
+fn image_check(s: &str) -> Option<&'static bulwark_image::checks::ImageCheckMeta> {
+    bulwark_image::checks::all().find(|m| m.id.eq_ignore_ascii_case(s) || m.name == s)
+}
+
+/// An error and its causes, `: `-joined.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// Opens an archive (zip, tar, gzip, nested) and scans every text file in it for secrets.
@@ -560,6 +611,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     report.notes.extend(discovery.notes);
     report.notes.extend(loaded.notes);
     report.summary.files = loaded.files;
+    report.images = std::mem::take(&mut loaded.images);
     report.summary.resources = loaded.objects.len();
 
     let snapshot = Snapshot::new(
@@ -589,10 +641,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     }
     findings.extend(out.findings);
     report.notes.extend(out.notes);
-    if secret {
-        suppressions.resize(findings.len() + loaded.findings.len(), None);
-        findings.append(&mut loaded.findings);
-    }
+    // Findings made while reading (secrets; image checks): each only when its scanner ran.
+    suppressions.resize(findings.len() + loaded.findings.len(), None);
+    findings.append(&mut loaded.findings);
     // The objects are not needed to render: free them before the report grows.
     drop(snapshot);
     if let Some(path) = &args.write_baseline {
