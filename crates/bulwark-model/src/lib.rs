@@ -11,6 +11,7 @@ mod fingerprint;
 mod package;
 mod report;
 mod severity;
+pub mod time;
 
 pub use finding::{
     Category, CommitRef, Finding, Location, ResourceRef, Suppression, SuppressionSource, Text,

@@ -1,9 +1,11 @@
-//! Renders a Bulwark report as a table, JSON or SARIF 2.1.0.
+//! Renders a Bulwark report as a table, JSON or SARIF 2.1.0, and image inventories as
+//! CycloneDX 1.6 or SPDX 2.3 SBOMs.
 //!
 //! Renderers write to any [`std::io::Write`]; they never decide where output goes or whether a
 //! terminal supports colour (the binary decides and passes [`TableStyle`]).
 
 mod sarif;
+mod sbom;
 mod table;
 
 use std::io::{self, Write};
@@ -11,6 +13,7 @@ use std::io::{self, Write};
 use bulwark_model::{Report, Severity};
 
 pub use sarif::{RuleInfo, render_sarif};
+pub use sbom::{render_cyclonedx, render_spdx};
 pub use table::{TableStyle, render_table};
 
 /// Writes the report as pretty-printed JSON (the format of `docs/report-format.md`).

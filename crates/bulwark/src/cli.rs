@@ -28,6 +28,37 @@ pub enum Command {
     Checks(ChecksArgs),
     /// List the secret rules, or run their examples (`bulwark rules check`).
     Rules(RulesArgs),
+    /// Write the software bill of materials of a container image (CycloneDX or SPDX JSON).
+    Sbom(SbomArgs),
+}
+
+/// SBOM formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+/// Arguments of `bulwark sbom`.
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The image: an OCI or docker archive, or an OCI layout directory.
+    #[arg(value_name = "IMAGE")]
+    pub image: PathBuf,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+
+    /// Write the SBOM to FILE instead of stdout (written whole or not at all).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The platform to pick from multi-platform images (default: this machine's).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
 }
 
 /// Output formats of `scan`.

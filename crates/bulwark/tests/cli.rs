@@ -1339,3 +1339,90 @@ fn image_checks_and_docker_archives_in_directories() {
     // It runs as `app`: no IMG001.
     assert!(!ids(&report).contains(&"IMG001".to_string()));
 }
+
+/// Resolves the CycloneDX schema's references (`spdx.schema.json`, `jsf-0.82.schema.json`) to
+/// the files beside it.
+struct LocalSchemas(PathBuf);
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri
+            .path()
+            .as_str()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(self.0.join(&name))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+}
+
+/// `bulwark sbom`: CycloneDX 1.6 and SPDX 2.3 documents that validate against the official
+/// schemas and hold the whole inventory with purls and evidence.
+#[test]
+fn sboms_validate_against_the_official_schemas() {
+    let schemas = shared().join("schemas");
+    let cdx_dir = schemas.join("cyclonedx");
+    let cdx_schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(cdx_dir.join("bom-1.6.schema.json")).expect("schema"),
+    )
+    .expect("json");
+    let cdx = jsonschema::options()
+        .with_retriever(LocalSchemas(cdx_dir.clone()))
+        .build(&cdx_schema)
+        .expect("CycloneDX schema compiles");
+    let spdx = validator(&schemas.join("spdx-2.3/spdx-schema.json"));
+    for (image, packages) in [("debian-app.oci.tar", 267), ("distroless-like.oci.tar", 14)] {
+        let path = shared().join("images").join(image);
+        let out = run(bulwark().arg("sbom").arg(&path));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let bom = json(&out);
+        assert_valid(&cdx, &bom, &format!("{image} CycloneDX"));
+        let components = bom["components"].as_array().expect("components");
+        assert_eq!(components.len(), packages, "{image}");
+        assert!(
+            components
+                .iter()
+                .all(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:")))
+        );
+        assert_eq!(bom["metadata"]["component"]["type"], "container");
+        assert_eq!(
+            bom["dependencies"][0]["dependsOn"]
+                .as_array()
+                .expect("deps")
+                .len(),
+            packages
+        );
+
+        let out = run(bulwark().arg("sbom").arg(&path).args(["--format", "spdx"]));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let doc = json(&out);
+        assert_valid(&spdx, &doc, &format!("{image} SPDX"));
+        assert_eq!(
+            doc["packages"].as_array().expect("packages").len(),
+            packages + 1
+        );
+        assert_eq!(
+            doc["relationships"]
+                .as_array()
+                .expect("relationships")
+                .iter()
+                .filter(|r| r["relationshipType"] == "CONTAINS")
+                .count(),
+            packages
+        );
+    }
+    // Not an image: a clear error.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(bulwark().arg("sbom").arg(dir.path()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a container image"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -2,6 +2,7 @@
 
 mod checks;
 mod rules;
+mod sbom;
 mod scan;
 pub(crate) mod secrets;
 
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(args) => scan::run(&args),
         Command::Checks(args) => checks::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Sbom(args) => sbom::run(&args),
     }
 }
