@@ -2,6 +2,7 @@
 //! point. Run `cargo xtask help`.
 
 mod bench;
+mod bench_image;
 mod bench_secrets;
 mod codegen;
 
@@ -22,6 +23,9 @@ Tasks:
                      run a cargo-fuzz target (manifest_loader, secret_scanner,
                      secret_rules, archive; default manifest_loader, 60 s)
   bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
+  bench-image [--runs N]
+                     benchmark an image scan against the gzip -dc floor, and memory on a
+                     generated multi-gigabyte image
   bench-secrets [--runs N]
                      benchmark the secret scanner against Kingfisher and Betterleaks
                      (accuracy on ../shared/secrets, throughput on local source trees)
@@ -46,6 +50,7 @@ fn main() -> anyhow::Result<()> {
             fuzz(target, seconds)
         }
         "bench" => bench::run(&root, flag_value(rest, "--runs")?.unwrap_or(5)),
+        "bench-image" => bench_image::run(&root, flag_value(rest, "--runs")?.unwrap_or(5)),
         "bench-secrets" => bench_secrets::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         "setup" => setup(),
         "help" | "--help" | "-h" => {
