@@ -21,7 +21,8 @@ Tasks:
                      (--check: fail if they are stale instead of writing)
   fuzz [--seconds N] [--target T]
                      run a cargo-fuzz target (manifest_loader, secret_scanner,
-                     secret_rules, archive; default manifest_loader, 60 s)
+                     secret_rules, archive, image_layer, catalogers; default
+                     manifest_loader, 60 s)
   bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
   bench-image [--runs N]
                      benchmark an image scan against the gzip -dc floor, and memory on a
@@ -186,10 +187,12 @@ fn ci() -> anyhow::Result<()> {
 
 /// The fuzz targets CI runs, and for how long (seconds).
 const FUZZ_SMOKE: &[(&str, u64)] = &[
-    ("manifest_loader", 45),
-    ("secret_scanner", 30),
-    ("secret_rules", 20),
-    ("archive", 20),
+    ("manifest_loader", 40),
+    ("secret_scanner", 25),
+    ("secret_rules", 15),
+    ("archive", 15),
+    ("image_layer", 20),
+    ("catalogers", 20),
 ];
 
 /// Seed directories per target: the project's fixtures and the shared data, read in place
@@ -202,6 +205,8 @@ fn fuzz_seeds(target: &str) -> &'static [&'static str] {
         ],
         "secret_rules" => &["crates/bulwark-secrets/rules"],
         "archive" => &["../shared/images"],
+        "image_layer" => &[],
+        "catalogers" => &[],
         _ => &[
             "crates/bulwark-checks/tests/fixtures",
             "examples/demo",
