@@ -205,8 +205,7 @@ fn fuzz_seeds(target: &str) -> &'static [&'static str] {
         ],
         "secret_rules" => &["crates/bulwark-secrets/rules"],
         "archive" => &["../shared/images"],
-        "image_layer" => &[],
-        "catalogers" => &[],
+        "image_layer" | "catalogers" => &[],
         _ => &[
             "crates/bulwark-checks/tests/fixtures",
             "examples/demo",
