@@ -5,6 +5,7 @@ mod bench;
 mod bench_image;
 mod bench_secrets;
 mod codegen;
+mod demo_image;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +20,8 @@ Tasks:
                      fmt, clippy, docs, tests (with generated-file checks) and a fuzz smoke run
   codegen [--check]  regenerate docs/checks/*.md and docs/report.schema.json
                      (--check: fail if they are stale instead of writing)
+  demo-image [--check] build examples/demo/shop-api.oci.tar from xtask/demo-image
+                     (--check: fail if the committed archive is stale)
   fuzz [--seconds N] [--target T]
                      run a cargo-fuzz target (manifest_loader, secret_scanner,
                      secret_rules, archive, image_layer, catalogers; default
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
     match task.as_str() {
         "ci" => ci(),
         "codegen" => codegen::run(&root, rest.iter().any(|a| a == "--check")),
+        "demo-image" => demo_image::run(&root, rest.iter().any(|a| a == "--check")),
         "fuzz" => {
             let seconds = flag_value(rest, "--seconds")?.unwrap_or(60);
             let target = flag_str(rest, "--target").unwrap_or("manifest_loader");

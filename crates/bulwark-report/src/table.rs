@@ -119,11 +119,15 @@ pub fn render_table(report: &Report, style: TableStyle, w: &mut dyn Write) -> io
 }
 
 fn write_finding(p: &Paint, f: &Finding, w: &mut dyn Write) -> io::Result<()> {
+    // `:line`, or for findings without one (an image's config) the field they are about.
     let line = f
         .location
         .as_ref()
-        .and_then(|l| l.line)
-        .map(|l| format!(":{l}"))
+        .and_then(|l| match (l.line, &l.field) {
+            (Some(n), _) => Some(format!(":{n}")),
+            (None, Some(field)) => Some(format!(" {field}")),
+            (None, None) => None,
+        })
         .unwrap_or_default();
     let name = f.check.as_deref().unwrap_or("");
     writeln!(
