@@ -180,14 +180,31 @@ fn result_json(f: &Finding, rule_index: usize, suppression: Option<Value>) -> Va
     }
     let mut location = serde_json::Map::new();
     if let Some(loc) = &f.location {
-        let mut phys = json!({"artifactLocation": artifact(&loc.path)});
-        if let Some(line) = loc.line.filter(|l| *l > 0) {
-            phys["region"] = json!({"startLine": line});
-            if let Some(col) = loc.column.filter(|c| *c > 0) {
-                phys["region"]["startColumn"] = json!(col);
+        // Inside an archive or image (`app.oci.tar!/etc/x`, `app.oci.tar!config`), the file
+        // SARIF viewers can open is the archive: point there and keep the inner path (and
+        // the line in it) as properties, since a region would name a line of the archive.
+        if let Some((outer, inner)) = loc.path.split_once('!') {
+            location.insert(
+                "physicalLocation".into(),
+                json!({"artifactLocation": artifact(outer)}),
+            );
+            result["properties"]["innerPath"] = json!(inner);
+            if let Some(line) = loc.line {
+                result["properties"]["innerLine"] = json!(line);
             }
+        } else {
+            let mut phys = json!({"artifactLocation": artifact(&loc.path)});
+            if let Some(line) = loc.line.filter(|l| *l > 0) {
+                phys["region"] = json!({"startLine": line});
+                if let Some(col) = loc.column.filter(|c| *c > 0) {
+                    phys["region"]["startColumn"] = json!(col);
+                }
+            }
+            location.insert("physicalLocation".into(), phys);
         }
-        location.insert("physicalLocation".into(), phys);
+        if let Some(field) = &loc.field {
+            result["properties"]["field"] = json!(field);
+        }
     }
     if let Some(r) = &f.resource {
         let fqn = match &r.namespace {
