@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod checks;
+pub mod dockerfile;
 mod layers;
 mod source;
 

@@ -44,6 +44,8 @@ struct Collector<'a> {
     /// Setuid/setgid files and world-writable directories, for the image checks.
     setuid: Vec<(String, usize, u32)>,
     writable_dirs: Vec<(String, usize, u32)>,
+    /// Dockerfiles shipped in the image, for the Dockerfile checks.
+    dockerfiles: Vec<(usize, String, Vec<u8>)>,
 }
 
 /// Files are handed to the secrets engine in parallel batches of about this many bytes.
@@ -84,7 +86,11 @@ impl Visitor for Collector<'_> {
         if f.mode & 0o6000 != 0 {
             self.setuid.push((f.path.to_string(), f.layer, f.mode));
         }
-        self.engine.is_some() || catalog::wanted(f.path, f.size) || f.mode & 0o111 != 0
+        let name = f.path.rsplit('/').next().unwrap_or(f.path);
+        self.engine.is_some()
+            || catalog::wanted(f.path, f.size)
+            || f.mode & 0o111 != 0
+            || bulwark_image::dockerfile::is_dockerfile_name(name)
     }
 
     fn directory(&mut self, d: &FileInfo<'_>) {
@@ -98,6 +104,11 @@ impl Visitor for Collector<'_> {
         if catalog::wanted(f.path, f.size) {
             self.catalog_files
                 .insert((f.path.to_string(), f.layer), data.to_vec());
+        }
+        let name = f.path.rsplit('/').next().unwrap_or(f.path);
+        if bulwark_image::dockerfile::is_dockerfile_name(name) {
+            self.dockerfiles
+                .push((f.layer, f.path.to_string(), data.to_vec()));
         }
         let layer_id = self.diff_ids.get(f.layer).cloned();
         if data.starts_with(b"\x7fELF") {
@@ -168,6 +179,7 @@ pub fn scan(
         batch_bytes: 0,
         setuid: Vec::new(),
         writable_dirs: Vec::new(),
+        dockerfiles: Vec::new(),
     };
     let walked = image.walk(&mut c)?;
     c.flush();
@@ -217,6 +229,16 @@ pub fn scan(
         world_writable_dirs: std::mem::take(&mut c.writable_dirs),
     };
     findings.extend(bulwark_image::checks::run(&facts, checks));
+    for (layer, path, data) in std::mem::take(&mut c.dockerfiles) {
+        if merged.layer_of(&path) == Some(layer) {
+            let label = format!("{shown}!{path}");
+            findings.extend(bulwark_image::dockerfile::check(
+                &label,
+                &String::from_utf8_lossy(&data),
+                checks,
+            ));
+        }
+    }
 
     let mut notes: Vec<Note> = walked
         .notes

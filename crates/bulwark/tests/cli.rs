@@ -1434,3 +1434,43 @@ fn sboms_validate_against_the_official_schemas() {
         stderr(&out)
     );
 }
+
+/// Dockerfile checks run on Dockerfiles in a tree and on the ones an image ships.
+#[test]
+fn dockerfiles_are_checked_in_trees_and_images() {
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(shared().join("images/debian-app.oci.tar"))
+        .args(["--format", "json", "--scanners", "misconfig"]));
+    let report = json(&out);
+    let mut df: Vec<String> = ids(&report)
+        .into_iter()
+        .filter(|id| id.starts_with("DF"))
+        .collect();
+    df.sort();
+    // What the shared image's README lists for /app/Dockerfile, one check each.
+    assert_eq!(
+        df,
+        [
+            "DF001", "DF002", "DF003", "DF004", "DF005", "DF006", "DF007", "DF008"
+        ]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "Containerfile",
+        "FROM alpine:3.20\nRUN wget -qO- https://x.example/i.sh | sh\nUSER 10001\nENTRYPOINT [\"/app\"]\n",
+    );
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json", "--skip", "DF004"]));
+    assert_eq!(ids(&json(&out)), Vec::<String>::new(), "skipped by id");
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json"]));
+    let report = json(&out);
+    assert_eq!(ids(&report), ["DF004"]);
+    assert_eq!(report["findings"][0]["location"]["line"], 2);
+}

@@ -26,14 +26,20 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
                     return Ok(0);
                 }
                 if let Some(m) = bulwark_image::checks::all()
+                    .chain(bulwark_image::dockerfile::all())
                     .find(|m| m.id.eq_ignore_ascii_case(id) || m.name == id)
                 {
                     let text = format!(
-                        "{} {}: {}\nSeverity:  {}\nApplies to: container images\n\nWHAT IT DOES\n  {}\n\nWHY IT MATTERS\n  {}\n\nFIX\n  {}\n",
+                        "{} {}: {}\nSeverity:  {}\nApplies to: {}\n\nWHAT IT DOES\n  {}\n\nWHY IT MATTERS\n  {}\n\nFIX\n  {}\n",
                         m.id,
                         m.name,
                         m.title,
                         m.severity.label(),
+                        if m.id.starts_with("DF") {
+                            "Dockerfiles"
+                        } else {
+                            "container images"
+                        },
                         unmark(m.what),
                         unmark(m.why),
                         unmark(m.fix)
@@ -74,10 +80,10 @@ fn list_table() -> String {
             m.standards.join(", ")
         );
     }
-    for m in bulwark_image::checks::all() {
+    for m in bulwark_image::checks::all().chain(bulwark_image::dockerfile::all()) {
         let _ = writeln!(
             s,
-            "{:<7} {:<9} {:<36} {:<52} nsa-cisa/image-security (images)",
+            "{:<7} {:<9} {:<36} {:<52} nsa-cisa/image-security",
             m.id,
             m.severity.label(),
             m.name,
@@ -87,7 +93,9 @@ fn list_table() -> String {
     let _ = writeln!(
         s,
         "\n{} checks. `bulwark checks ID` explains one.",
-        all().len() + bulwark_image::checks::all().count()
+        all().len()
+            + bulwark_image::checks::all().count()
+            + bulwark_image::dockerfile::all().count()
     );
     s
 }

@@ -221,13 +221,7 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         message,
     };
     if let Input::Image { path } = input {
-        let misconfig = s.scanners.contains(&Scanner::Misconfig);
-        let selected = |m: &bulwark_image::checks::ImageCheckMeta| {
-            let named = |x: &String| x.eq_ignore_ascii_case(m.id) || x == m.name;
-            misconfig
-                && (s.selection.only.is_empty() || s.selection.only.iter().any(named))
-                && !s.selection.skip.iter().any(named)
-        };
+        let selected = |m: &bulwark_image::checks::ImageCheckMeta| image_check_selected(s, m);
         match crate::image_scan::scan(
             path,
             s.secrets.as_ref(),
@@ -325,12 +319,31 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         let path: Arc<str> = Arc::from(shown.as_str());
         out.findings = engine.scan_file(&path, &bytes, &out.objects, &s.options.default_namespace);
     }
+    let name = shown.rsplit('/').next().unwrap_or(&shown);
+    if bulwark_image::dockerfile::is_dockerfile_name(name) {
+        let text = String::from_utf8_lossy(&bytes);
+        out.findings
+            .extend(bulwark_image::dockerfile::check(&shown, &text, &|m| {
+                image_check_selected(s, m)
+            }));
+    }
     out
 }
 
 /// The image check an id or name names.
 fn image_check(s: &str) -> Option<&'static bulwark_image::checks::ImageCheckMeta> {
-    bulwark_image::checks::all().find(|m| m.id.eq_ignore_ascii_case(s) || m.name == s)
+    bulwark_image::checks::all()
+        .chain(bulwark_image::dockerfile::all())
+        .find(|m| m.id.eq_ignore_ascii_case(s) || m.name == s)
+}
+
+/// Whether the image and Dockerfile check `m` runs: the misconfiguration scanner is on and the
+/// selection takes it.
+fn image_check_selected(s: &Settings, m: &bulwark_image::checks::ImageCheckMeta) -> bool {
+    let named = |x: &String| x.eq_ignore_ascii_case(m.id) || x == m.name;
+    s.scanners.contains(&Scanner::Misconfig)
+        && (s.selection.only.is_empty() || s.selection.only.iter().any(named))
+        && !s.selection.skip.iter().any(named)
 }
 
 /// An error and its causes, `: `-joined.
