@@ -27,6 +27,9 @@ pub struct ImageScan {
     pub report: ImageReport,
     /// Regular files read across all layers.
     pub files: usize,
+    /// Kubernetes objects in manifests the image ships (its merged file system), for the
+    /// manifest checks.
+    pub objects: Vec<bulwark_k8s::Object>,
 }
 
 struct Collector<'a> {
@@ -46,6 +49,28 @@ struct Collector<'a> {
     writable_dirs: Vec<(String, usize, u32)>,
     /// Dockerfiles shipped in the image, for the Dockerfile checks.
     dockerfiles: Vec<(usize, String, Vec<u8>)>,
+    /// YAML and JSON files of the application (not of packages), candidates for manifests.
+    manifests: Vec<(usize, String, Vec<u8>)>,
+}
+
+/// Whether a file may be a Kubernetes manifest the image's authors ship: YAML or JSON outside
+/// the places packages install to (their test data is not the application's).
+fn manifest_candidate(path: &str, size: u64) -> bool {
+    let lower = path.to_ascii_lowercase();
+    size <= 4 * 1024 * 1024
+        && [".yaml", ".yml"].iter().any(|x| lower.ends_with(x))
+        && ![
+            "/usr/",
+            "/lib/",
+            "/var/lib/",
+            "/etc/",
+            "/node_modules/",
+            "/site-packages/",
+            "/dist-packages/",
+            "/proc/",
+        ]
+        .iter()
+        .any(|d| lower.starts_with(d) || lower.contains(d))
 }
 
 /// Files are handed to the secrets engine in parallel batches of about this many bytes.
@@ -91,6 +116,7 @@ impl Visitor for Collector<'_> {
             || catalog::wanted(f.path, f.size)
             || f.mode & 0o111 != 0
             || bulwark_image::dockerfile::is_dockerfile_name(name)
+            || manifest_candidate(f.path, f.size)
     }
 
     fn directory(&mut self, d: &FileInfo<'_>) {
@@ -108,6 +134,10 @@ impl Visitor for Collector<'_> {
         let name = f.path.rsplit('/').next().unwrap_or(f.path);
         if bulwark_image::dockerfile::is_dockerfile_name(name) {
             self.dockerfiles
+                .push((f.layer, f.path.to_string(), data.to_vec()));
+        }
+        if manifest_candidate(f.path, f.size) {
+            self.manifests
                 .push((f.layer, f.path.to_string(), data.to_vec()));
         }
         let layer_id = self.diff_ids.get(f.layer).cloned();
@@ -180,6 +210,7 @@ pub fn scan(
         setuid: Vec::new(),
         writable_dirs: Vec::new(),
         dockerfiles: Vec::new(),
+        manifests: Vec::new(),
     };
     let walked = image.walk(&mut c)?;
     c.flush();
@@ -240,6 +271,17 @@ pub fn scan(
         }
     }
 
+    // Manifests the image ships: their objects join the scan's snapshot, so the manifest
+    // checks (and Secret decoding) see them, named `IMAGE!/path`.
+    let mut objects = Vec::new();
+    for (layer, path, data) in std::mem::take(&mut c.manifests) {
+        if merged.layer_of(&path) == Some(layer) {
+            let label = format!("{shown}!{path}");
+            objects.extend(
+                bulwark_k8s::load_bytes(&label, &data, &bulwark_k8s::Limits::default()).objects,
+            );
+        }
+    }
     let mut notes: Vec<Note> = walked
         .notes
         .into_iter()
@@ -263,6 +305,7 @@ pub fn scan(
         findings,
         notes,
         files: usize::try_from(walked.files).unwrap_or(usize::MAX),
+        objects,
         report: ImageReport {
             name: shown,
             reference: image.reference.clone(),

@@ -1446,6 +1446,18 @@ fn dockerfiles_are_checked_in_trees_and_images() {
         .arg(shared().join("images/debian-app.oci.tar"))
         .args(["--format", "json", "--scanners", "misconfig"]));
     let report = json(&out);
+    // The Kubernetes manifest the image ships goes through the manifest checks.
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["id"] == "K8S005"
+                && f["location"]["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("!/app/deploy/deployment.yaml"))),
+        "privileged container in the shipped manifest"
+    );
     let mut df: Vec<String> = ids(&report)
         .into_iter()
         .filter(|id| id.starts_with("DF"))

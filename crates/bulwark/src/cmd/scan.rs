@@ -234,6 +234,9 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
                 out.findings = scan.findings;
                 out.notes = scan.notes;
                 out.images.push(scan.report);
+                if s.scanners.contains(&Scanner::Misconfig) || s.secrets.is_some() {
+                    out.objects = scan.objects;
+                }
             }
             Err(e) => out.errors.push(error(None, None, error_chain(&e))),
         }
