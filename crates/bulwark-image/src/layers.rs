@@ -307,6 +307,77 @@ pub(crate) fn walk(image: &Image, visitor: &mut dyn Visitor) -> Result<WalkSumma
     Ok(summary)
 }
 
+/// Walks a root file system directory as if it were a one-layer image: every regular file
+/// (symbolic links are not followed; `/proc`, `/sys` and `/dev` at the top are skipped) is
+/// offered to `visitor` as layer 0, and the merged view holds them all.
+pub fn walk_rootfs(
+    root: &std::path::Path,
+    limits: &crate::Limits,
+    visitor: &mut dyn Visitor,
+) -> Result<WalkSummary, ImageError> {
+    let mut summary = WalkSummary::default();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| ImageError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let p = e.path();
+            let Ok(rel) = p.strip_prefix(root) else {
+                continue;
+            };
+            let path = format!("/{}", rel.to_string_lossy());
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                summary.notes.push(format!("{path}: unreadable, skipped"));
+                continue;
+            };
+            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+            let info = FileInfo {
+                layer: 0,
+                path: &path,
+                size: meta.len(),
+                mode,
+            };
+            if meta.is_dir() {
+                if !matches!(path.as_str(), "/proc" | "/sys" | "/dev") {
+                    visitor.directory(&info);
+                    stack.push(p);
+                }
+                continue;
+            }
+            if !meta.is_file() {
+                continue;
+            }
+            summary.files += 1;
+            summary.merged.files.insert(path.clone(), 0);
+            if summary.merged.len() > limits.max_paths {
+                return Err(ImageError::Limit {
+                    path: root.display().to_string(),
+                    message: format!("more than {} files", limits.max_paths),
+                });
+            }
+            if !visitor.wants(&info) {
+                continue;
+            }
+            if meta.len() > limits.max_file_size {
+                visitor.too_large(&info);
+                continue;
+            }
+            match std::fs::read(&p) {
+                Ok(data) => {
+                    summary.bytes += data.len() as u64;
+                    visitor.file(&info, &data);
+                }
+                Err(e) => summary.notes.push(format!("{path}: {e}; skipped")),
+            }
+        }
+    }
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use std::path::Path;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use layers::{FileInfo, MergedView, Visitor, WalkSummary};
+pub use layers::{FileInfo, MergedView, Visitor, WalkSummary, walk_rootfs};
 pub use source::host_platform;
 use source::{Store, resolve};
 

@@ -275,6 +275,11 @@ impl Scanner {
                     if allowed_inline(data, start) {
                         continue;
                     }
+                    // A default password in a commented-out line is an example of the setting
+                    // (`# input_password = secret` in openssl.cnf), not one in use.
+                    if kind == SecretKind::WeakPassword && in_comment_line(data, start) {
+                        continue;
+                    }
                     found.push(SecretMatch {
                         rule: r,
                         kind,
@@ -419,6 +424,14 @@ fn is_quoted(data: &[u8], start: usize, end: usize) -> bool {
         }
     }
     open.is_some()
+}
+
+/// Whether the line holding `at` is a comment (`#`, `;` or `//` first; not `--`, which starts
+/// command-line flags as often as SQL comments).
+fn in_comment_line(data: &[u8], at: usize) -> bool {
+    let from = line_start(data, at, LINE_REACH);
+    let line = data[from..at].trim_ascii_start();
+    [&b"#"[..], b";", b"//"].iter().any(|c| line.starts_with(c))
 }
 
 /// Start of the line holding `at`, but no further back than `reach` bytes.

@@ -180,6 +180,7 @@ fn settings_versions_prose_and_expressions_are_not_secrets() {
             "   'Set-Cookie: fig=newton\\r\\nSet-Cookie: sugar=wafer'",
         ),
         ("perl-base/Cwd.pm", "    my $pwd = `command pwd`;"),
+        ("etc/ssl/openssl.cnf", "# input_password = secret"),
     ] {
         assert_eq!(ids(&s, line, path), [], "{path}: {line}");
     }

@@ -88,8 +88,13 @@ pub enum ChecksFormat {
 pub struct ScanArgs {
     /// Files, directories and container images (OCI or docker archives, OCI layout
     /// directories) to scan; `-` reads stdin (e.g. `helm template … | bulwark scan -`).
-    #[arg(value_name = "PATH", required_unless_present = "git_history")]
+    #[arg(value_name = "PATH", required_unless_present_any = ["git_history", "rootfs"])]
     pub paths: Vec<PathBuf>,
+
+    /// Scan the root file system in directory DIR like an image: its package inventory,
+    /// secrets, Dockerfiles and manifests (an unpacked image, a mounted container, a VM disk).
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Vec<PathBuf>,
 
     /// Scan the whole history of the git repository REPO for secrets: every blob ever added,
     /// on any branch or tag, scanned once; each finding lists the commits and paths that added

@@ -196,25 +196,74 @@ pub fn scan(
         ..Limits::default()
     };
     let image = Image::open(path, platform, limits)?;
-    let shown = image.shown.clone();
-    let mut c = Collector {
-        shown: &shown,
-        engine,
-        diff_ids: &image.config.diff_ids,
-        catalog_files: BTreeMap::new(),
-        binaries: Vec::new(),
-        findings: Vec::new(),
-        too_large: 0,
-        batch: Vec::new(),
-        batch_bytes: 0,
-        setuid: Vec::new(),
-        writable_dirs: Vec::new(),
-        dockerfiles: Vec::new(),
-        manifests: Vec::new(),
-    };
+    let mut c = Collector::new(&image.shown, engine, &image.config.diff_ids);
     let walked = image.walk(&mut c)?;
+    let mut out = finish(c, walked, checks, max_file_size, Some(&image.config));
+    if let Some(engine) = engine {
+        out.findings.extend(config_secrets(&image, engine));
+    }
+    out.report.reference.clone_from(&image.reference);
+    out.report.id.clone_from(&image.config_digest);
+    out.report.platform.clone_from(&image.config.platform);
+    out.report.layers.clone_from(&image.config.diff_ids);
+    Ok(out)
+}
+
+/// Scans a root file system directory (`--rootfs`) like a one-layer image: its inventory,
+/// secrets, Dockerfiles, manifests and the file checks (setuid files are all "added" there,
+/// so IMG004 does not run).
+pub fn scan_rootfs(
+    dir: &Path,
+    engine: Option<&SecretEngine>,
+    checks: &dyn Fn(&ImageCheckMeta) -> bool,
+    max_file_size: u64,
+) -> Result<ImageScan, ImageError> {
+    let limits = Limits {
+        max_file_size,
+        ..Limits::default()
+    };
+    let shown = dir.display().to_string();
+    let mut c = Collector::new(&shown, engine, &[]);
+    let walked = bulwark_image::walk_rootfs(dir, &limits, &mut c)?;
+    let no_setuid = |m: &ImageCheckMeta| m.id != "IMG004" && checks(m);
+    let mut out = finish(c, walked, &no_setuid, max_file_size, None);
+    out.report.platform = "rootfs".to_string();
+    Ok(out)
+}
+
+impl<'a> Collector<'a> {
+    fn new(shown: &'a str, engine: Option<&'a SecretEngine>, diff_ids: &'a [String]) -> Self {
+        Collector {
+            shown,
+            engine,
+            diff_ids,
+            catalog_files: BTreeMap::new(),
+            binaries: Vec::new(),
+            findings: Vec::new(),
+            too_large: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            setuid: Vec::new(),
+            writable_dirs: Vec::new(),
+            dockerfiles: Vec::new(),
+            manifests: Vec::new(),
+        }
+    }
+}
+
+/// What every kind of image shares after its files were read: the merged view decides what
+/// is cataloged and checked, and which secret findings are marked as deleted.
+fn finish(
+    mut c: Collector<'_>,
+    walked: bulwark_image::WalkSummary,
+    checks: &dyn Fn(&ImageCheckMeta) -> bool,
+    max_file_size: u64,
+    config: Option<&bulwark_image::ImageConfig>,
+) -> ImageScan {
     c.flush();
+    let shown = c.shown.to_string();
     let merged = &walked.merged;
+    let layer_id = |layer: usize| c.diff_ids.get(layer).cloned();
 
     // What a container sees: files whose surviving version is the one that was read.
     let files: Vec<CatalogFile> = std::mem::take(&mut c.catalog_files)
@@ -223,7 +272,7 @@ pub fn scan(
         .map(|((path, layer), data)| CatalogFile {
             path,
             data,
-            layer: image.config.diff_ids.get(layer).cloned(),
+            layer: layer_id(layer),
         })
         .collect();
     let binaries: Vec<BinaryPackages> = std::mem::take(&mut c.binaries)
@@ -246,12 +295,9 @@ pub fn scan(
         }
         findings.push(f);
     }
-    if let Some(engine) = engine {
-        findings.extend(config_secrets(&image, engine));
-    }
     let facts = ImageFacts {
         shown: &shown,
-        config: Some(&image.config),
+        config,
         // Only what a container sees: files a later layer removed or replaced do not count.
         setuid_files: std::mem::take(&mut c.setuid)
             .into_iter()
@@ -270,7 +316,6 @@ pub fn scan(
             ));
         }
     }
-
     // Manifests the image ships: their objects join the scan's snapshot, so the manifest
     // checks (and Secret decoding) see them, named `IMAGE!/path`.
     let mut objects = Vec::new();
@@ -301,20 +346,20 @@ pub fn scan(
             ),
         });
     }
-    Ok(ImageScan {
+    ImageScan {
         findings,
         notes,
         files: usize::try_from(walked.files).unwrap_or(usize::MAX),
         objects,
         report: ImageReport {
             name: shown,
-            reference: image.reference.clone(),
-            id: image.config_digest.clone(),
-            platform: image.config.platform.clone(),
-            layers: image.config.diff_ids.clone(),
+            reference: None,
+            id: None,
+            platform: String::new(),
+            layers: Vec::new(),
             packages,
         },
-    })
+    }
 }
 
 /// Secrets in the image config: environment, labels and the build history (`ENV`, `ARG` and

@@ -34,6 +34,11 @@ pub enum Input {
         /// Where it is.
         path: PathBuf,
     },
+    /// A root file system directory scanned like an image (`--rootfs`).
+    Rootfs {
+        /// Where it is.
+        path: PathBuf,
+    },
 }
 
 impl Input {
@@ -41,14 +46,16 @@ impl Input {
     pub fn display(&self) -> String {
         match self {
             Input::Stdin => "-".to_string(),
-            Input::File { path, .. } | Input::Image { path } => display_path(path),
+            Input::File { path, .. } | Input::Image { path } | Input::Rootfs { path } => {
+                display_path(path)
+            }
         }
     }
 
     /// Whether the user named this input.
     pub fn explicit(&self) -> bool {
         match self {
-            Input::Stdin | Input::Image { .. } => true,
+            Input::Stdin | Input::Image { .. } | Input::Rootfs { .. } => true,
             Input::File { explicit, .. } => *explicit,
         }
     }
@@ -58,7 +65,7 @@ impl Input {
         match self {
             Input::Stdin => true,
             Input::File { manifest, .. } => *manifest,
-            Input::Image { .. } => false,
+            Input::Image { .. } | Input::Rootfs { .. } => false,
         }
     }
 }
@@ -232,7 +239,7 @@ pub fn read_input(input: &Input, max: u64) -> anyhow::Result<ReadOutcome> {
                 .read_to_end(&mut buf)
                 .context("reading stdin")?;
         }
-        Input::Image { path } => {
+        Input::Image { path } | Input::Rootfs { path } => {
             anyhow::bail!("{} is an image, not a file to read", path.display());
         }
         Input::File { path, .. } => {

@@ -1489,3 +1489,56 @@ fn dockerfiles_are_checked_in_trees_and_images() {
     assert_eq!(ids(&report), ["DF004"]);
     assert_eq!(report["findings"][0]["location"]["line"], 2);
 }
+
+/// `--rootfs DIR`: an unpacked file system is inventoried like an image.
+#[test]
+fn a_root_file_system_is_inventoried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("rootfs");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    // Unpack the Alpine image's layers in order (its whiteouts delete nothing the test reads).
+    let mut outer = tar::Archive::new(
+        std::fs::File::open(shared().join("images/alpine-base.docker.tar")).expect("open"),
+    );
+    let unpacked = dir.path().join("archive");
+    outer.unpack(&unpacked).expect("unpack");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(unpacked.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    for layer in manifest[0]["Layers"].as_array().expect("layers") {
+        let f = std::fs::File::open(unpacked.join(layer.as_str().expect("path"))).expect("layer");
+        let mut a = tar::Archive::new(f);
+        // Keep the sticky bit of /tmp, or the unpacked tree would have a world-writable one.
+        a.set_preserve_permissions(true);
+        for e in a.entries().expect("entries") {
+            let mut e = e.expect("entry");
+            let name = e.path().expect("path").to_string_lossy().to_string();
+            if name
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.starts_with(".wh."))
+            {
+                continue;
+            }
+            let _ = e.unpack_in(&root);
+        }
+    }
+    let out = run(bulwark()
+        .args(["scan", "--format", "json", "--rootfs"])
+        .arg(&root));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    let packages = report["images"][0]["packages"]
+        .as_array()
+        .expect("packages");
+    assert_eq!(packages.len(), 15);
+    assert_eq!(report["images"][0]["platform"], "rootfs");
+    // The stock openssl.cnf's commented-out `input_password = secret` is not a finding.
+    assert_eq!(ids(&report), Vec::<String>::new());
+    let out = run(bulwark()
+        .args(["scan", "--rootfs"])
+        .arg(root.join("etc/os-release")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a directory"));
+}

@@ -220,15 +220,25 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         column,
         message,
     };
-    if let Input::Image { path } = input {
+    if let Input::Image { path } | Input::Rootfs { path } = input {
         let selected = |m: &bulwark_image::checks::ImageCheckMeta| image_check_selected(s, m);
-        match crate::image_scan::scan(
-            path,
-            s.secrets.as_ref(),
-            &selected,
-            limits.max_file_size,
-            &s.platform,
-        ) {
+        let scanned = if matches!(input, Input::Rootfs { .. }) {
+            crate::image_scan::scan_rootfs(
+                path,
+                s.secrets.as_ref(),
+                &selected,
+                limits.max_file_size,
+            )
+        } else {
+            crate::image_scan::scan(
+                path,
+                s.secrets.as_ref(),
+                &selected,
+                limits.max_file_size,
+                &s.platform,
+            )
+        };
+        match scanned {
             Ok(scan) => {
                 out.files = scan.files;
                 out.findings = scan.findings;
@@ -607,7 +617,14 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             .context("setting up the worker threads")?;
     }
     let s = settings(args)?;
-    let discovery = discover(&args.paths);
+    let mut discovery = discover(&args.paths);
+    for dir in &args.rootfs {
+        if dir.is_dir() {
+            discovery.inputs.push(Input::Rootfs { path: dir.clone() });
+        } else {
+            bail!("--rootfs {}: not a directory", dir.display());
+        }
+    }
     let mut loaded = load_inputs(&discovery.inputs, &s);
     if let Some(repo) = &args.git_history {
         let engine = s
