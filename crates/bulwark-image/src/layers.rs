@@ -32,6 +32,9 @@ pub trait Visitor {
     fn too_large(&mut self, _file: &FileInfo<'_>) {}
     /// A directory entry (`size` is 0).
     fn directory(&mut self, _dir: &FileInfo<'_>) {}
+    /// Layer `index` of `total` starts (`size`: its blob size when the manifest gives it), for
+    /// progress reports.
+    fn layer_start(&mut self, _index: usize, _total: usize, _size: u64) {}
 }
 
 /// Which layer's version of each path a container of the image sees, after whiteouts.
@@ -160,6 +163,7 @@ pub(crate) fn walk(image: &Image, visitor: &mut dyn Visitor) -> Result<WalkSumma
             path: format!("{} layer {index} ({what})", image.shown),
             source,
         };
+        visitor.layer_start(index, image.layers.len(), layer.size);
         let raw = image.open_layer(layer)?;
         let (compressed, compressed_state) = hashing(raw);
         let mut buffered = BufReader::with_capacity(256 * 1024, compressed);

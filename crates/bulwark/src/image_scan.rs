@@ -51,6 +51,8 @@ struct Collector<'a> {
     dockerfiles: Vec<(usize, String, Vec<u8>)>,
     /// YAML and JSON files of the application (not of packages), candidates for manifests.
     manifests: Vec<(usize, String, Vec<u8>)>,
+    /// Whether to show progress on stderr (a terminal, and not `--quiet`).
+    progress: bool,
 }
 
 /// Whether a file may be a Kubernetes manifest the image's authors ship: YAML or JSON outside
@@ -117,6 +119,23 @@ impl Visitor for Collector<'_> {
             || f.mode & 0o111 != 0
             || bulwark_image::dockerfile::is_dockerfile_name(name)
             || manifest_candidate(f.path, f.size)
+    }
+
+    fn layer_start(&mut self, index: usize, total: usize, size: u64) {
+        if !self.progress {
+            return;
+        }
+        let size = if size > 0 {
+            format!(", {} MB", size.div_ceil(1_000_000))
+        } else {
+            String::new()
+        };
+        // One line, rewritten in place; cleared when the image is done.
+        eprint!(
+            "\r\x1b[2Kreading {}: layer {}/{total}{size}",
+            self.shown,
+            index + 1
+        );
     }
 
     fn directory(&mut self, d: &FileInfo<'_>) {
@@ -190,6 +209,7 @@ pub fn scan(
     checks: &dyn Fn(&ImageCheckMeta) -> bool,
     max_file_size: u64,
     platform: &str,
+    progress: bool,
 ) -> Result<ImageScan, ImageError> {
     let limits = Limits {
         max_file_size,
@@ -197,7 +217,12 @@ pub fn scan(
     };
     let image = Image::open(path, platform, limits)?;
     let mut c = Collector::new(&image.shown, engine, &image.config.diff_ids);
-    let walked = image.walk(&mut c)?;
+    c.progress = progress;
+    let walked = image.walk(&mut c);
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    let walked = walked?;
     let mut out = finish(c, walked, checks, max_file_size, Some(&image.config));
     if let Some(engine) = engine {
         out.findings.extend(config_secrets(&image, engine));
@@ -247,6 +272,7 @@ impl<'a> Collector<'a> {
             writable_dirs: Vec::new(),
             dockerfiles: Vec::new(),
             manifests: Vec::new(),
+            progress: false,
         }
     }
 }

@@ -23,6 +23,7 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<u8> {
         &|_| false,
         bulwark_image::Limits::default().max_file_size,
         &platform,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
     )
     .with_context(|| format!("reading the image {}", args.image.display()))?;
     let now = bulwark_model::time::now();

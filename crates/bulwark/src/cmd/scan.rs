@@ -73,6 +73,8 @@ struct Settings {
     config: Config,
     /// The platform picked from multi-platform images.
     platform: String,
+    /// Whether to show progress while reading images (stderr is a terminal, not `--quiet`).
+    progress: bool,
 }
 
 fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
@@ -178,6 +180,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
             .platform
             .clone()
             .unwrap_or_else(bulwark_image::host_platform),
+        progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     })
 }
 
@@ -236,6 +239,7 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
                 &selected,
                 limits.max_file_size,
                 &s.platform,
+                s.progress,
             )
         };
         match scanned {
