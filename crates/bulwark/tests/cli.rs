@@ -1222,6 +1222,10 @@ fn images_are_scanned_layer_by_layer_with_their_inventory() {
         !text.contains("Tr0ub4dor-FAKE-pw-2024"),
         "the ENV secret is redacted"
     );
+    assert!(
+        !stderr(&out).contains("reading "),
+        "no progress line when stderr is not a terminal"
+    );
     let report = json(&out);
     let findings = report["findings"].as_array().expect("findings");
     let find = |path_end: &str, id: &str| {
