@@ -119,8 +119,15 @@ fn cargo() -> Command {
 }
 
 /// Debian packages the suite needs, each with the command that shows it is already there: a
-/// C++ compiler for libFuzzer, git for the `--git-history` tests.
-const APT_PACKAGES: &[(&str, &str)] = &[("g++", "g++"), ("git", "git")];
+/// C++ compiler for libFuzzer, git for the `--git-history` tests, a registry, skopeo and
+/// htpasswd for the registry-pull tests.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("g++", "g++"),
+    ("git", "git"),
+    ("docker-registry", "docker-registry"),
+    ("skopeo", "skopeo"),
+    ("apache2-utils", "htpasswd"),
+];
 
 /// The cargo-fuzz release the fuzz task uses.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
@@ -129,8 +136,8 @@ fn setup() -> anyhow::Result<()> {
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
         .filter(|(_, command)| {
-            !Command::new(command)
-                .arg("--version")
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {command}")])
                 .output()
                 .is_ok_and(|o| o.status.success())
         })

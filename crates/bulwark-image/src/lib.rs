@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod checks;
 pub mod dockerfile;
 mod layers;
+pub mod registry;
 mod source;
 
 use std::io::Read;
@@ -89,6 +90,14 @@ pub enum ImageError {
         expected: String,
         /// The digest of the bytes read.
         actual: String,
+    },
+    /// Talking to a registry failed (connection, HTTP status, authentication).
+    #[error("{what}: {message}")]
+    Registry {
+        /// The registry, repository and request.
+        what: String,
+        /// What went wrong.
+        message: String,
     },
     /// The image exceeds a limit.
     #[error("{path}: {message}")]
@@ -220,6 +229,30 @@ impl Image {
         let shown = path.display().to_string();
         let store = Store::open(path, &limits)?;
         let resolved = resolve(&store, &shown, platform, &limits)?;
+        Image::from_resolved(shown, store, resolved, limits)
+    }
+
+    /// Opens the image `reference` names in its registry, over HTTPS (plain HTTP with
+    /// `insecure`), with the credentials of the docker/podman auth files. Blobs stream from the
+    /// registry as the layers are walked.
+    pub fn open_reference(
+        reference: &registry::Reference,
+        insecure: bool,
+        platform: &str,
+        limits: Limits,
+    ) -> Result<Image, ImageError> {
+        let client = registry::Client::new(reference.clone(), insecure);
+        let resolved = source::resolve_registry(&client, platform, &limits)?;
+        let shown = resolved.reference.clone().unwrap_or_default();
+        Image::from_resolved(shown, Store::Registry(client), resolved, limits)
+    }
+
+    fn from_resolved(
+        shown: String,
+        store: Store,
+        resolved: source::Resolved,
+        limits: Limits,
+    ) -> Result<Image, ImageError> {
         let config_raw = store.read_member(&resolved.config_name, limits.max_metadata_size)?;
         if let Some(d) = &resolved.config_digest {
             verify_digest(d, &config_raw)?;

@@ -25,6 +25,8 @@ pub(crate) enum Store {
         /// Keeps a decompressed copy alive as long as the store.
         _temp: Option<TempFile>,
     },
+    /// A registry: blobs are fetched as they are read.
+    Registry(crate::registry::Client),
 }
 
 /// A file deleted when dropped: the decompressed copy of a gzipped archive.
@@ -99,6 +101,7 @@ impl Store {
             Store::Tar { members, links, .. } => {
                 members.contains_key(name) || links.contains_key(name)
             }
+            Store::Registry(_) => false,
         }
     }
 
@@ -111,6 +114,15 @@ impl Store {
             what: name.to_string(),
         };
         match self {
+            Store::Registry(client) => {
+                // Members are named like an OCI layout's: `blobs/<alg>/<hex>`.
+                let digest = name
+                    .strip_prefix("blobs/")
+                    .and_then(|r| r.split_once('/'))
+                    .map(|(alg, hex)| format!("{alg}:{hex}"))
+                    .ok_or_else(missing)?;
+                client.blob(&digest)
+            }
             Store::Dir(dir) => {
                 let clean = clean_member(name).ok_or_else(missing)?;
                 let path = dir.join(clean);
@@ -311,33 +323,7 @@ pub(crate) fn resolve(
                 break;
             }
         }
-        let config = &doc["config"];
-        let config_digest = config["digest"]
-            .as_str()
-            .ok_or_else(|| format("manifest without config".to_string()))?;
-        let config_name = Store::blob_name(config_digest)
-            .ok_or_else(|| format(format!("bad digest {config_digest:?}")))?;
-        let mut layers = Vec::new();
-        for l in doc["layers"].as_array().map_or(&[][..], Vec::as_slice) {
-            let digest = l["digest"]
-                .as_str()
-                .ok_or_else(|| format("layer without digest".to_string()))?;
-            let name =
-                Store::blob_name(digest).ok_or_else(|| format(format!("bad digest {digest:?}")))?;
-            layers.push(Layer {
-                member: name,
-                digest: Some(digest.to_string()),
-                diff_id: String::new(),
-                media_type: l["mediaType"].as_str().unwrap_or_default().to_string(),
-                size: l["size"].as_u64().unwrap_or(0),
-            });
-        }
-        return Ok(Resolved {
-            config_name,
-            config_digest: Some(config_digest.to_string()),
-            layers,
-            reference,
-        });
+        return from_manifest(&doc, reference, shown);
     }
     if store.has("manifest.json") {
         let doc = json("manifest.json")?;
@@ -385,6 +371,83 @@ pub(crate) fn resolve(
     Err(ImageError::NotAnImage {
         path: shown.to_string(),
     })
+}
+
+/// The config and layers a manifest (OCI or docker schema 2) names.
+fn from_manifest(
+    doc: &Value,
+    reference: Option<String>,
+    shown: &str,
+) -> Result<Resolved, ImageError> {
+    let format = |message: String| ImageError::Format {
+        path: shown.to_string(),
+        message,
+    };
+    let config = &doc["config"];
+    let config_digest = config["digest"]
+        .as_str()
+        .ok_or_else(|| format("manifest without config".to_string()))?;
+    let config_name = Store::blob_name(config_digest)
+        .ok_or_else(|| format(format!("bad digest {config_digest:?}")))?;
+    let mut layers = Vec::new();
+    for l in doc["layers"].as_array().map_or(&[][..], Vec::as_slice) {
+        let digest = l["digest"]
+            .as_str()
+            .ok_or_else(|| format("layer without digest".to_string()))?;
+        let name =
+            Store::blob_name(digest).ok_or_else(|| format(format!("bad digest {digest:?}")))?;
+        layers.push(Layer {
+            member: name,
+            digest: Some(digest.to_string()),
+            diff_id: String::new(),
+            media_type: l["mediaType"].as_str().unwrap_or_default().to_string(),
+            size: l["size"].as_u64().unwrap_or(0),
+        });
+    }
+    Ok(Resolved {
+        config_name,
+        config_digest: Some(config_digest.to_string()),
+        layers,
+        reference,
+    })
+}
+
+/// Finds the image a registry reference names: the manifest, through an index when the
+/// reference names one, picking `platform`; digests verified.
+pub(crate) fn resolve_registry(
+    client: &crate::registry::Client,
+    platform: &str,
+    limits: &Limits,
+) -> Result<Resolved, ImageError> {
+    let shown = format!(
+        "{}/{}:{}",
+        client.reference.registry, client.reference.repository, client.reference.reference
+    );
+    let format = |message: String| ImageError::Format {
+        path: shown.clone(),
+        message,
+    };
+    let mut wanted = client.reference.reference.clone();
+    for _ in 0..4 {
+        let bytes = client.manifest(&wanted, limits.max_metadata_size)?;
+        if wanted.starts_with("sha256:") {
+            crate::verify_digest(&wanted, &bytes)?;
+        }
+        let doc: Value =
+            serde_json::from_slice(&bytes).map_err(|e| format(format!("manifest: {e}")))?;
+        match doc["manifests"].as_array() {
+            Some(manifests) => {
+                let chosen = pick_manifest(manifests, platform)
+                    .ok_or_else(|| format(format!("no manifest for platform {platform}")))?;
+                wanted = chosen["digest"]
+                    .as_str()
+                    .ok_or_else(|| format("manifest descriptor without digest".to_string()))?
+                    .to_string();
+            }
+            None => return from_manifest(&doc, Some(shown.clone()), &shown),
+        }
+    }
+    Err(format("indexes nested too deep".to_string()))
 }
 
 /// The manifest for `platform` (`os/arch[/variant]`) among an index's, or the only one.

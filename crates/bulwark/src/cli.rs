@@ -87,7 +87,8 @@ pub enum ChecksFormat {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files, directories and container images (OCI or docker archives, OCI layout
-    /// directories) to scan; `-` reads stdin (e.g. `helm template … | bulwark scan -`).
+    /// directories, registry references such as `registry.example.com/app:1.2`) to scan; `-`
+    /// reads stdin (e.g. `helm template … | bulwark scan -`).
     #[arg(value_name = "PATH", required_unless_present_any = ["git_history", "rootfs"])]
     pub paths: Vec<PathBuf>,
 
@@ -180,6 +181,10 @@ pub struct ScanArgs {
     /// machine's).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
+
+    /// Talk to registries over plain HTTP instead of HTTPS (a local test registry).
+    #[arg(long)]
+    pub insecure_registry: bool,
 
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]

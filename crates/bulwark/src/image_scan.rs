@@ -216,6 +216,17 @@ pub fn scan(
         ..Limits::default()
     };
     let image = Image::open(path, platform, limits)?;
+    scan_image(&image, engine, checks, max_file_size, progress)
+}
+
+/// Scans an opened image.
+fn scan_image(
+    image: &Image,
+    engine: Option<&SecretEngine>,
+    checks: &dyn Fn(&ImageCheckMeta) -> bool,
+    max_file_size: u64,
+    progress: bool,
+) -> Result<ImageScan, ImageError> {
     let mut c = Collector::new(&image.shown, engine, &image.config.diff_ids);
     c.progress = progress;
     let walked = image.walk(&mut c);
@@ -225,13 +236,36 @@ pub fn scan(
     let walked = walked?;
     let mut out = finish(c, walked, checks, max_file_size, Some(&image.config));
     if let Some(engine) = engine {
-        out.findings.extend(config_secrets(&image, engine));
+        out.findings.extend(config_secrets(image, engine));
     }
     out.report.reference.clone_from(&image.reference);
     out.report.id.clone_from(&image.config_digest);
     out.report.platform.clone_from(&image.config.platform);
     out.report.layers.clone_from(&image.config.diff_ids);
     Ok(out)
+}
+
+/// Scans the image a registry `reference` names, pulling its blobs as it reads them.
+pub fn scan_reference(
+    reference: &str,
+    insecure: bool,
+    engine: Option<&SecretEngine>,
+    checks: &dyn Fn(&ImageCheckMeta) -> bool,
+    max_file_size: u64,
+    platform: &str,
+    progress: bool,
+) -> Result<ImageScan, ImageError> {
+    let parsed =
+        bulwark_image::registry::Reference::parse(reference).ok_or_else(|| ImageError::Format {
+            path: reference.to_string(),
+            message: "not an image reference".to_string(),
+        })?;
+    let limits = Limits {
+        max_file_size,
+        ..Limits::default()
+    };
+    let image = Image::open_reference(&parsed, insecure, platform, limits)?;
+    scan_image(&image, engine, checks, max_file_size, progress)
 }
 
 /// Scans a root file system directory (`--rootfs`) like a one-layer image: its inventory,

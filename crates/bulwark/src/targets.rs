@@ -39,6 +39,11 @@ pub enum Input {
         /// Where it is.
         path: PathBuf,
     },
+    /// An image in a registry (`registry.example.com/app:1.2`).
+    Registry {
+        /// The reference as given.
+        reference: String,
+    },
 }
 
 impl Input {
@@ -49,13 +54,16 @@ impl Input {
             Input::File { path, .. } | Input::Image { path } | Input::Rootfs { path } => {
                 display_path(path)
             }
+            Input::Registry { reference } => reference.clone(),
         }
     }
 
     /// Whether the user named this input.
     pub fn explicit(&self) -> bool {
         match self {
-            Input::Stdin | Input::Image { .. } | Input::Rootfs { .. } => true,
+            Input::Stdin | Input::Image { .. } | Input::Rootfs { .. } | Input::Registry { .. } => {
+                true
+            }
             Input::File { explicit, .. } => *explicit,
         }
     }
@@ -65,7 +73,7 @@ impl Input {
         match self {
             Input::Stdin => true,
             Input::File { manifest, .. } => *manifest,
-            Input::Image { .. } | Input::Rootfs { .. } => false,
+            Input::Image { .. } | Input::Rootfs { .. } | Input::Registry { .. } => false,
         }
     }
 }
@@ -103,6 +111,16 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
         }
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
+            // Not a file: an image reference that names its registry is pulled.
+            Err(_)
+                if bulwark_image::registry::Reference::parse_qualified(&path.to_string_lossy())
+                    .is_some() =>
+            {
+                d.inputs.push(Input::Registry {
+                    reference: path.to_string_lossy().to_string(),
+                });
+                continue;
+            }
             Err(e) => {
                 d.errors.push(ScanError {
                     path: Some(display_path(path)),
@@ -241,6 +259,9 @@ pub fn read_input(input: &Input, max: u64) -> anyhow::Result<ReadOutcome> {
         }
         Input::Image { path } | Input::Rootfs { path } => {
             anyhow::bail!("{} is an image, not a file to read", path.display());
+        }
+        Input::Registry { reference } => {
+            anyhow::bail!("{reference} is an image, not a file to read");
         }
         Input::File { path, .. } => {
             let file =

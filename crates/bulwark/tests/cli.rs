@@ -1546,3 +1546,150 @@ fn a_root_file_system_is_inventoried() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not a directory"));
 }
+
+/// A real registry (the CNCF distribution registry, Debian's `docker-registry`) on loopback,
+/// stopped when dropped.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts one, with basic authentication for `user:password` when given.
+    fn start(auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let mut config = format!(
+            "version: 0.1\nlog: {{level: error}}\nstorage:\n  filesystem: {{rootdirectory: {}}}\nhttp: {{addr: \"127.0.0.1:{port}\"}}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = auth {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd runs (`cargo xtask setup` installs apache2-utils)");
+            std::fs::write(dir.path().join("htpasswd"), &out.stdout).expect("write");
+            config.push_str(&format!(
+                "auth:\n  htpasswd: {{realm: test, path: {}}}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).expect("write");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry runs (`cargo xtask setup` installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Registry {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    /// Pushes an OCI archive as `repo:tag` with skopeo.
+    fn push(&self, archive: &Path, repo: &str, creds: Option<&str>) -> String {
+        let reference = format!("127.0.0.1:{}/{repo}", self.port);
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["copy", "--dest-tls-verify=false"]);
+        if let Some(c) = creds {
+            cmd.args(["--dest-creds", c]);
+        }
+        let out = cmd
+            .arg(format!("oci-archive:{}", archive.display()))
+            .arg(format!("docker://{reference}"))
+            .output()
+            .expect("skopeo runs (`cargo xtask setup` installs it)");
+        assert!(out.status.success(), "skopeo: {}", stderr(&out));
+        reference
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Images pulled from a real registry on loopback: anonymous and with basic authentication
+/// from an auth file; the result equals scanning the archive.
+#[test]
+fn images_are_pulled_from_registries() {
+    let archive = shared().join("images/alpine-base.oci.tar");
+    let local = json(&run(bulwark()
+        .arg("scan")
+        .arg(&archive)
+        .args(["--format", "json"])));
+    let registry = Registry::start(None);
+    let reference = registry.push(&archive, "shop/alpine:3", None);
+    let out = run(bulwark().arg("scan").arg(&reference).args([
+        "--insecure-registry",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pulled = json(&out);
+    assert_eq!(
+        pulled["images"][0]["id"], local["images"][0]["id"],
+        "same config digest"
+    );
+    assert_eq!(
+        pulled["images"][0]["packages"],
+        local["images"][0]["packages"]
+    );
+    assert_eq!(ids(&pulled), ids(&local));
+
+    // Basic authentication: refused without credentials, pulled with the auth file's.
+    let private = Registry::start(Some(("robot", "s3cret-Pw")));
+    let reference = private.push(&archive, "private/alpine:3", Some("robot:s3cret-Pw"));
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&reference)
+        .args(["--insecure-registry", "--format", "json"])
+        .env("REGISTRY_AUTH_FILE", "/nonexistent"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        json(&out)["errors"]
+            .to_string()
+            .contains("needs credentials"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let auth = write(
+        dir.path(),
+        "auth.json",
+        &format!(
+            r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"cm9ib3Q6czNjcmV0LVB3"}}}}}}"#,
+            private.port
+        ),
+    );
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&reference)
+        .args(["--insecure-registry", "--format", "json"])
+        .env("REGISTRY_AUTH_FILE", &auth));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["images"][0]["packages"]
+            .as_array()
+            .expect("packages")
+            .len(),
+        15
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
+}

@@ -75,6 +75,8 @@ struct Settings {
     platform: String,
     /// Whether to show progress while reading images (stderr is a terminal, not `--quiet`).
     progress: bool,
+    /// `--insecure-registry`: plain HTTP to registries.
+    insecure_registry: bool,
 }
 
 fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
@@ -181,6 +183,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
             .clone()
             .unwrap_or_else(bulwark_image::host_platform),
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        insecure_registry: args.insecure_registry,
     })
 }
 
@@ -223,6 +226,28 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
         column,
         message,
     };
+    if let Input::Registry { reference } = input {
+        let selected = |m: &bulwark_image::checks::ImageCheckMeta| image_check_selected(s, m);
+        match crate::image_scan::scan_reference(
+            reference,
+            s.insecure_registry,
+            s.secrets.as_ref(),
+            &selected,
+            limits.max_file_size,
+            &s.platform,
+            s.progress,
+        ) {
+            Ok(scan) => {
+                out.files = scan.files;
+                out.findings = scan.findings;
+                out.notes = scan.notes;
+                out.images.push(scan.report);
+                out.objects = scan.objects;
+            }
+            Err(e) => out.errors.push(error(None, None, error_chain(&e))),
+        }
+        return out;
+    }
     if let Input::Image { path } | Input::Rootfs { path } = input {
         let selected = |m: &bulwark_image::checks::ImageCheckMeta| image_check_selected(s, m);
         let scanned = if matches!(input, Input::Rootfs { .. }) {
