@@ -57,11 +57,13 @@ impl Reference {
             _ => (path, None),
         };
         let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c);
-        if path.is_empty()
-            || !path.chars().all(valid)
-            || path.starts_with('/')
-            || path.ends_with('/')
-        {
+        // Components are lowercase alphanumerics with single separators inside: never `.`,
+        // `..` or empty (those are file paths).
+        let component_ok = |c: &str| {
+            c.chars().next().is_some_and(|x| x.is_ascii_alphanumeric())
+                && c.chars().last().is_some_and(|x| x.is_ascii_alphanumeric())
+        };
+        if path.is_empty() || !path.chars().all(valid) || !path.split('/').all(component_ok) {
             return None;
         }
         let repository = if registry == "registry-1.docker.io" && !path.contains('/') {
