@@ -1693,3 +1693,239 @@ fn images_are_pulled_from_registries() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
 }
+
+/// A token service for the registry's bearer authentication, written for the test: the
+/// distribution project ships none (production uses an identity provider). It signs RS256
+/// JWTs with `openssl`, grants what is asked to `robot:s3cret-Pw`, and counts its calls.
+struct FakeTokenService {
+    port: u16,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+impl FakeTokenService {
+    fn start(dir: &Path) -> FakeTokenService {
+        let key = dir.join("key.pem");
+        let cert = dir.join("cert.pem");
+        let ok = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=token",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .expect("openssl runs");
+        assert!(ok.status.success(), "{}", stderr(&ok));
+        let der = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert)
+            .output()
+            .expect("openssl runs")
+            .stdout;
+        let x5c = {
+            use std::io::Write as _;
+            let mut enc = Vec::new();
+            // Standard base64 for x5c.
+            let mut child = Command::new("base64")
+                .arg("-w0")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("base64 runs");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(&der)
+                .expect("write");
+            std::io::Read::read_to_end(&mut child.stdout.take().expect("stdout"), &mut enc)
+                .expect("read");
+            child.wait().expect("wait");
+            String::from_utf8(enc).expect("ascii")
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&calls);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut stream = stream;
+                let mut buf = [0u8; 8192];
+                let n = std::io::Read::read(&mut stream, &mut buf).unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let authorized = request.contains("Basic cm9ib3Q6czNjcmV0LVB3");
+                let query = request
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.split_once('?'))
+                    .map(|(_, q)| q.to_string())
+                    .unwrap_or_default();
+                let scope = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("scope="))
+                    .map(|s| {
+                        s.replace("%3A", ":")
+                            .replace("%2F", "/")
+                            .replace("%2C", ",")
+                    })
+                    .unwrap_or_default();
+                let mut access = Vec::new();
+                if authorized {
+                    let parts: Vec<&str> = scope.splitn(3, ':').collect();
+                    if parts.len() == 3 {
+                        let actions: Vec<String> =
+                            parts[2].split(',').map(|a| format!("\"{a}\"")).collect();
+                        access.push(format!(
+                            r#"{{"type":"{}","name":"{}","actions":[{}]}}"#,
+                            parts[0],
+                            parts[1],
+                            actions.join(",")
+                        ));
+                    }
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs();
+                let header = format!(r#"{{"alg":"RS256","typ":"JWT","x5c":["{x5c}"]}}"#);
+                let claims = format!(
+                    r#"{{"iss":"test-issuer","sub":"robot","aud":"test-registry","exp":{},"nbf":{},"iat":{},"jti":"{}","access":[{}]}}"#,
+                    now + 300,
+                    now - 10,
+                    now,
+                    now,
+                    access.join(",")
+                );
+                let signing_input = format!(
+                    "{}.{}",
+                    base64url(header.as_bytes()),
+                    base64url(claims.as_bytes())
+                );
+                let mut sign = Command::new("openssl")
+                    .args(["dgst", "-sha256", "-sign"])
+                    .arg(&key)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("openssl runs");
+                {
+                    use std::io::Write as _;
+                    sign.stdin
+                        .take()
+                        .expect("stdin")
+                        .write_all(signing_input.as_bytes())
+                        .expect("write");
+                }
+                let signature = sign.wait_with_output().expect("signature").stdout;
+                let body = format!(r#"{{"token":"{signing_input}.{}"}}"#, base64url(&signature));
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = std::io::Write::write_all(&mut stream, response.as_bytes());
+            }
+        });
+        FakeTokenService { port, calls }
+    }
+}
+
+/// Bearer-token authentication: the real registry sends us to the token service named in its
+/// challenge; the token it issues (for the auth file's credentials) opens the pull.
+#[test]
+fn registries_with_token_authentication() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tokens = FakeTokenService::start(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = format!(
+        "version: 0.1\nlog: {{level: error}}\nstorage:\n  filesystem: {{rootdirectory: {data}}}\nhttp: {{addr: \"127.0.0.1:{port}\"}}\nauth:\n  token:\n    realm: http://127.0.0.1:{tp}/token\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: {cert}\n",
+        data = dir.path().join("data").display(),
+        tp = tokens.port,
+        cert = dir.path().join("cert.pem").display()
+    );
+    std::fs::write(dir.path().join("config.yml"), config).expect("write");
+    let mut child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(dir.path().join("config.yml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry runs");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let reference = format!("127.0.0.1:{port}/tokened/alpine:3");
+    let push = Command::new("skopeo")
+        .args([
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            "robot:s3cret-Pw",
+        ])
+        .arg(format!(
+            "oci-archive:{}",
+            shared().join("images/alpine-base.oci.tar").display()
+        ))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo runs");
+    assert!(push.status.success(), "skopeo: {}", stderr(&push));
+    let before = tokens.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let auth = write(
+        dir.path(),
+        "auth.json",
+        &format!(r#"{{"auths":{{"127.0.0.1:{port}":{{"auth":"cm9ib3Q6czNjcmV0LVB3"}}}}}}"#),
+    );
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&reference)
+        .args(["--insecure-registry", "--format", "json"])
+        .env("REGISTRY_AUTH_FILE", &auth));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["images"][0]["packages"]
+            .as_array()
+            .expect("packages")
+            .len(),
+        15
+    );
+    assert!(
+        tokens.calls.load(std::sync::atomic::Ordering::SeqCst) > before,
+        "bulwark asked the token service"
+    );
+}
