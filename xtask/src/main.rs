@@ -120,10 +120,11 @@ fn cargo() -> Command {
 
 /// Debian packages the suite needs, each with the command that shows it is already there: a
 /// C++ compiler for libFuzzer, git for the `--git-history` tests, a registry, skopeo and
-/// htpasswd for the registry-pull tests.
+/// htpasswd for the registry-pull tests, rpm (rpmbuild) to build a real RPM database.
 const APT_PACKAGES: &[(&str, &str)] = &[
     ("g++", "g++"),
     ("git", "git"),
+    ("rpm", "rpmbuild"),
     ("docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
     ("apache2-utils", "htpasswd"),

@@ -340,6 +340,7 @@ fn finish(
         .filter(|(layer, b)| merged.layer_of(&b.path) == Some(*layer))
         .map(|(_, b)| b)
         .collect();
+    let catalog_notes = catalog::notes(&files);
     let packages = catalog::catalog(&files, binaries);
 
     let mut findings: Vec<Finding> = Vec::new();
@@ -396,6 +397,11 @@ fn finish(
             message,
         })
         .collect();
+    notes.extend(catalog_notes.into_iter().map(|message| Note {
+        kind: NoteKind::Skipped,
+        path: Some(shown.clone()),
+        message,
+    }));
     if c.too_large > 0 {
         notes.push(Note {
             kind: NoteKind::Skipped,

@@ -13,15 +13,23 @@ use bulwark_model::Package;
 
 mod apk;
 mod cargo_auditable;
+mod cargo_lock;
+mod dotnet;
 mod dpkg;
 mod elf;
 mod golang;
+mod java;
 mod npm;
 mod osrelease;
+mod php;
 mod purl;
 mod python;
+mod python_lock;
+mod rpm;
+mod ruby;
 #[cfg(test)]
 mod tests;
+mod toml_lock;
 
 /// A file of the merged view that [`wanted`] asked for.
 #[derive(Debug, Clone)]
@@ -45,7 +53,8 @@ pub struct BinaryPackages {
     pub packages: Vec<Package>,
 }
 
-/// Largest metadata file kept for cataloging; larger ones are not package databases.
+/// Largest file kept for cataloging; larger ones are not package databases, and Java archives
+/// larger than this are not read.
 pub const MAX_WANTED_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Whether the catalogers need the file at `path` (absolute) of `size` bytes.
@@ -53,7 +62,9 @@ pub const MAX_WANTED_SIZE: u64 = 64 * 1024 * 1024;
 /// Package databases (`/var/lib/dpkg/status`, `status.d/*`, `/lib/apk/db/installed`), the lists
 /// of files Debian packages own (`/var/lib/dpkg/info/*.list`, `status.d/*.md5sums`, used to
 /// drop executables an OS package installed), os-release, Python metadata, installed
-/// `node_modules/**/package.json` files and JavaScript lockfiles.
+/// `node_modules/**/package.json` files, JavaScript lockfiles, Java archives (`*.jar`, `*.war`,
+/// `*.ear`, `*.jpi`, `*.hpi`), Ruby lockfiles and installed gemspecs, `composer.lock`,
+/// `*.deps.json`, Python requirements files and lockfiles, and `Cargo.lock`.
 pub fn wanted(path: &str, size: u64) -> bool {
     size <= MAX_WANTED_SIZE
         && (dpkg::is_status(path)
@@ -61,7 +72,23 @@ pub fn wanted(path: &str, size: u64) -> bool {
             || path == apk::INSTALLED
             || osrelease::PATHS.contains(&path)
             || python::is_metadata(path)
-            || npm::kind(path).is_some())
+            || npm::kind(path).is_some()
+            || java::is_archive(path)
+            || ruby::kind(path).is_some()
+            || php::is_lock(path)
+            || dotnet::is_deps(path)
+            || python_lock::kind(path).is_some()
+            || cargo_lock::is_lock(path)
+            || rpm::wanted(path))
+}
+
+/// What the catalogers could not read among `files` and want said (RPM Berkeley DB and NDB
+/// databases).
+pub fn notes(files: &[CatalogFile]) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|f| rpm::unsupported(&f.path))
+        .collect()
 }
 
 /// Packages embedded in an executable (`data` is the whole file), if it is one.
@@ -117,8 +144,42 @@ pub fn catalog(files: &[CatalogFile], binaries: Vec<BinaryPackages>) -> Vec<Pack
             packages.extend(python::parse(path, data, layer));
         } else if let Some(kind) = npm::kind(path) {
             packages.extend(npm::parse(kind, path, data, layer));
+        } else if java::is_archive(path) {
+            packages.extend(java::parse(path, data, layer));
+        } else if let Some(kind) = ruby::kind(path) {
+            packages.extend(ruby::parse(kind, path, data, layer));
+        } else if php::is_lock(path) {
+            packages.extend(php::parse(path, data, layer));
+        } else if dotnet::is_deps(path) {
+            packages.extend(dotnet::parse(path, data, layer));
+        } else if let Some(kind) = python_lock::kind(path) {
+            packages.extend(python_lock::parse(kind, path, data, layer));
+        } else if cargo_lock::is_lock(path) {
+            packages.extend(cargo_lock::parse(path, data, layer));
+        } else if rpm::wanted(path) {
+            let distro = os
+                .id
+                .as_deref()
+                .map(|id| (id, os.version_id.as_deref().unwrap_or("")));
+            for (mut package, files) in rpm::parse(path, data, distro) {
+                package.layer = layer.cloned();
+                owned.extend(files);
+                packages.push(package);
+            }
         }
     }
+    // A pin of a requirements file or lockfile that is installed (the same name and version in
+    // the image's Python metadata) is reported once, as installed: the lockfile is how it got
+    // there, not a second copy.
+    let installed: HashSet<(String, String)> = packages
+        .iter()
+        .filter(|p| p.cataloger == "python")
+        .map(|p| (python::normalise(&p.name), release_key(&p.version)))
+        .collect();
+    packages.retain(|p| {
+        !(python_lock::CATALOGERS.contains(&p.cataloger.as_str())
+            && installed.contains(&(python::normalise(&p.name), release_key(&p.version))))
+    });
     let mut last: HashMap<String, BinaryPackages> = HashMap::new();
     for binary in binaries {
         last.insert(binary.path.clone(), binary);
@@ -143,6 +204,27 @@ pub fn catalog(files: &[CatalogFile], binaries: Vec<BinaryPackages>) -> Vec<Pack
     packages
 }
 
+/// A Python version for comparing pins with installed metadata: PEP 440 release segments
+/// compare with trailing zeros ignored (`3.2.0` is `3.2`), case and a leading `v` aside.
+fn release_key(version: &str) -> String {
+    let v = version
+        .trim()
+        .trim_start_matches(['v', 'V'])
+        .to_ascii_lowercase();
+    let mut parts: Vec<&str> = v.split('.').collect();
+    while parts.len() > 1 && parts.last() == Some(&"0") {
+        parts.pop();
+    }
+    parts.join(".")
+}
+
+/// Whether a directory above the file at `path` is named one of `dirs` (`node_modules`,
+/// `vendor` …): lockfiles there belong to a dependency, not to the image's application.
+fn in_dir(path: &str, dirs: &[&str]) -> bool {
+    let parent = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    parent.split('/').any(|part| dirs.contains(&part))
+}
+
 /// `path` and its other name under merged `/usr` (`/bin` ↔ `/usr/bin`, `/sbin`, `/lib*`).
 fn usr_aliases(path: &str) -> Vec<String> {
     let mut aliases = vec![path.to_owned()];
@@ -161,6 +243,33 @@ mod unit_tests {
     use bulwark_model::Ecosystem;
 
     use super::*;
+
+    #[test]
+    fn installed_pins_are_reported_once() {
+        let files = [
+            file(
+                "/usr/local/lib/python3.11/dist-packages/Django-3.2.dist-info/METADATA",
+                "Metadata-Version: 2.1\nName: Django\nVersion: 3.2\n",
+            ),
+            file("/app/requirements.txt", "django==3.2.0\nrequests==2.31.0\n"),
+        ];
+        let got: Vec<(String, String)> = catalog(&files, Vec::new())
+            .into_iter()
+            .map(|p| (p.cataloger, format!("{} {}", p.name, p.version)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("python".to_string(), "Django 3.2".to_string()),
+                (
+                    "python-requirements".to_string(),
+                    "requests 2.31.0".to_string()
+                )
+            ]
+        );
+        assert_eq!(release_key("v3.2.0"), release_key("3.2"));
+        assert_ne!(release_key("3.2.1"), release_key("3.2"));
+    }
 
     fn file(path: &str, data: &str) -> CatalogFile {
         CatalogFile {
@@ -202,6 +311,17 @@ mod unit_tests {
             "/app/package-lock.json",
             "/app/yarn.lock",
             "/app/pnpm-lock.yaml",
+            "/app/app.jar",
+            "/opt/jboss/deployments/shop.ear",
+            "/app/Gemfile.lock",
+            "/usr/local/bundle/specifications/rack-2.2.8.gemspec",
+            "/var/www/composer.lock",
+            "/app/WebApi.deps.json",
+            "/app/requirements.txt",
+            "/app/poetry.lock",
+            "/app/Pipfile.lock",
+            "/app/uv.lock",
+            "/src/Cargo.lock",
         ] {
             assert!(wanted(path, 10), "{path}");
         }
@@ -212,6 +332,12 @@ mod unit_tests {
             "/app/node_modules/.package-lock.json",
             "/usr/bin/python3",
             "/x/a.dist-info/RECORD",
+            "/app/node_modules/x/Gemfile.lock",
+            "/var/www/vendor/a/b/composer.lock",
+            "/usr/lib/python3/dist-packages/x/requirements.txt",
+            "/root/.cargo/registry/src/index.crates.io-0/a-1.0.0/Cargo.lock",
+            "/app/Gemfile",
+            "/app/Cargo.toml",
         ] {
             assert!(!wanted(path, 10), "{path}");
         }
@@ -314,6 +440,88 @@ mod unit_tests {
             }
             corrupt[i] = data[i];
         }
+    }
+
+    #[test]
+    fn catalog_reads_the_new_catalogers() {
+        let mut jar = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        jar.start_file(
+            "META-INF/maven/org.yaml/snakeyaml/pom.properties",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .expect("in memory");
+        std::io::Write::write_all(
+            &mut jar,
+            b"groupId=org.yaml\nartifactId=snakeyaml\nversion=1.33\n",
+        )
+        .expect("in memory");
+        let jar = jar.finish().expect("in memory").into_inner();
+        let files = [
+            CatalogFile {
+                path: "/app/app.jar".into(),
+                data: jar,
+                layer: Some("l1".into()),
+            },
+            file("/app/Gemfile.lock", "GEM\n  specs:\n    rack (2.2.8)\n"),
+            file(
+                "/usr/local/bundle/specifications/rack-2.2.8.gemspec",
+                "s.name = \"rack\"\ns.version = \"2.2.8\"\n",
+            ),
+            file(
+                "/app/composer.lock",
+                r#"{"packages":[{"name":"monolog/monolog","version":"2.9.1"}]}"#,
+            ),
+            file(
+                "/app/App.deps.json",
+                r#"{"libraries":{"Newtonsoft.Json/13.0.3":{"type":"package"}}}"#,
+            ),
+            file("/app/requirements.txt", "flask==2.3.2\n"),
+            file(
+                "/app/poetry.lock",
+                "[[package]]\nname = \"idna\"\nversion = \"3.4\"\n",
+            ),
+            file(
+                "/app/Pipfile.lock",
+                r#"{"default":{"six":{"version":"==1.16.0"}}}"#,
+            ),
+            file(
+                "/app/uv.lock",
+                "[[package]]\nname = \"anyio\"\nversion = \"4.3.0\"\n",
+            ),
+            file(
+                "/src/Cargo.lock",
+                "[[package]]\nname = \"libc\"\nversion = \"0.2.150\"\nsource = \"registry+x\"\n",
+            ),
+        ];
+        let got: Vec<_> = catalog(&files, Vec::new())
+            .into_iter()
+            .map(|p| (p.cataloger, p.purl))
+            .collect();
+        let expected = [
+            ("cargo-lock", "pkg:cargo/libc@0.2.150"),
+            ("composer-lock", "pkg:composer/monolog/monolog@2.9.1"),
+            ("dotnet-deps", "pkg:nuget/Newtonsoft.Json@13.0.3"),
+            ("gemfile-lock", "pkg:gem/rack@2.2.8"),
+            ("gemspec", "pkg:gem/rack@2.2.8"),
+            ("java-archive", "pkg:maven/org.yaml/snakeyaml@1.33"),
+            ("pipfile-lock", "pkg:pypi/six@1.16.0"),
+            ("poetry-lock", "pkg:pypi/idna@3.4"),
+            ("python-requirements", "pkg:pypi/flask@2.3.2"),
+            ("uv-lock", "pkg:pypi/anyio@4.3.0"),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(c, p)| ((*c).to_owned(), (*p).to_owned()))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn dirs() {
+        assert!(in_dir("/app/node_modules/x/yarn.lock", &["node_modules"]));
+        assert!(!in_dir("/app/node_modules", &["node_modules"]));
+        assert!(!in_dir("/app/my_vendor/composer.lock", &["vendor"]));
+        assert!(!in_dir("composer.lock", &["vendor"]));
     }
 
     #[test]
