@@ -17,6 +17,17 @@ const PATHS: &[&str] = &[
     "/app/package-lock.json",
     "/app/yarn.lock",
     "/app/pnpm-lock.yaml",
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/app/lib/app.jar",
+    "/app/Gemfile.lock",
+    "/usr/lib/ruby/gems/3.1.0/specifications/rack-2.2.8.gemspec",
+    "/app/composer.lock",
+    "/app/app.deps.json",
+    "/app/requirements.txt",
+    "/app/poetry.lock",
+    "/app/Pipfile.lock",
+    "/app/uv.lock",
+    "/app/Cargo.lock",
 ];
 
 fuzz_target!(|data: &[u8]| {
