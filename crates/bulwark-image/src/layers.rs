@@ -192,6 +192,15 @@ pub(crate) fn walk(image: &Image, visitor: &mut dyn Visitor) -> Result<WalkSumma
                 message: format!("layer is not a tar: {e}"),
             })?;
             for entry in entries {
+                if summary.bytes + diff_state.borrow().1 > limits.max_uncompressed {
+                    return Err(ImageError::Limit {
+                        path: image.shown.clone(),
+                        message: format!(
+                            "layers decompress to more than {} bytes (a decompression bomb?)",
+                            limits.max_uncompressed
+                        ),
+                    });
+                }
                 let mut entry = entry.map_err(|e| ImageError::Format {
                     path: what.clone(),
                     message: format!("malformed layer tar: {e}"),

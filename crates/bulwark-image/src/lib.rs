@@ -36,6 +36,9 @@ pub struct Limits {
     pub max_file_size: u64,
     /// Most paths the merged view tracks.
     pub max_paths: usize,
+    /// Most bytes the layers may decompress to, all together: a decompression bomb stops here
+    /// with an error instead of running for hours.
+    pub max_uncompressed: u64,
 }
 
 impl Default for Limits {
@@ -45,6 +48,7 @@ impl Default for Limits {
             max_metadata_size: 8 * 1024 * 1024,
             max_file_size: 64 * 1024 * 1024,
             max_paths: 4_000_000,
+            max_uncompressed: 64 * 1024 * 1024 * 1024,
         }
     }
 }

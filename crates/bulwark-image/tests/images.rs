@@ -1,7 +1,7 @@
 //! The real images in `../shared/images`, read in every format, and hostile images built here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use bulwark_image::{FileInfo, Image, ImageError, Limits, Visitor, WalkSummary};
@@ -281,6 +281,29 @@ fn walkdir(dir: &Path) -> BTreeSet<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_decompression_bomb_stops_at_the_limit() {
+    // 64 MiB of one file in a small gzip layer, against a 16 MiB budget.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(64 << 20);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "zeros", std::io::repeat(0).take(64 << 20))
+        .expect("tar");
+    b.append_data(&mut tar::Header::new_gnu(), "after", &b""[..])
+        .expect("tar");
+    let layer = b.into_inner().expect("tar");
+    let root = layout_with_layer(dir.path(), &layer);
+    let limits = Limits {
+        max_uncompressed: 16 << 20,
+        ..Limits::default()
+    };
+    let image = Image::open(&root, "linux/amd64", limits).expect("opens");
+    let err = image.walk(&mut Collect::default()).expect_err("stopped");
+    assert!(matches!(err, ImageError::Limit { .. }), "{err}");
 }
 
 #[test]

@@ -1929,3 +1929,42 @@ fn registries_with_token_authentication() {
         "bulwark asked the token service"
     );
 }
+
+/// zstd-compressed layers (converted by skopeo from the shared gzip image) read like gzip ones.
+#[test]
+fn zstd_layers_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = dir.path().join("zstd");
+    let out = Command::new("skopeo")
+        .args(["copy", "--dest-compress-format", "zstd", "--dest-compress"])
+        .arg(format!(
+            "oci-archive:{}",
+            shared().join("images/alpine-base.oci.tar").display()
+        ))
+        .arg(format!("oci:{}:alpine", layout.display()))
+        .output()
+        .expect("skopeo runs (`cargo xtask setup` installs it)");
+    assert!(out.status.success(), "skopeo: {}", stderr(&out));
+    let index = std::fs::read_to_string(layout.join("index.json")).expect("index");
+    let manifest_digest =
+        serde_json::from_str::<Value>(&index).expect("json")["manifests"][0]["digest"]
+            .as_str()
+            .expect("digest")
+            .trim_start_matches("sha256:")
+            .to_string();
+    let manifest = std::fs::read_to_string(layout.join("blobs/sha256").join(manifest_digest))
+        .expect("manifest");
+    assert!(manifest.contains("tar+zstd"), "{manifest}");
+    let out = run(bulwark()
+        .arg("scan")
+        .arg(&layout)
+        .args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["images"][0]["packages"]
+            .as_array()
+            .expect("packages")
+            .len(),
+        15
+    );
+}
