@@ -65,13 +65,31 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
-fn ids(report: &Value) -> Vec<String> {
+/// A field of every finding, by JSON pointer (`/id`, `/location/line`), as text; missing
+/// fields are empty.
+fn column(report: &Value, pointer: &str) -> Vec<String> {
     report["findings"]
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| f["id"].as_str().expect("id").to_string())
+        .map(|f| match f.pointer(pointer) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(v) => v.to_string(),
+        })
         .collect()
+}
+
+/// Two fields of every finding, paired.
+fn pairs(report: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    column(report, a)
+        .into_iter()
+        .zip(column(report, b))
+        .collect()
+}
+
+fn ids(report: &Value) -> Vec<String> {
+    column(report, "/id")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -490,17 +508,7 @@ spec:
         "--only",
         "K8S003,K8S005",
     ])));
-    let reported: Vec<(String, String)> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["id"].as_str().expect("id").into(),
-                f["resource"]["container"].as_str().unwrap_or("").into(),
-            )
-        })
-        .collect();
+    let reported = pairs(&report, "/id", "/resource/container");
     assert_eq!(reported, [("K8S005".to_string(), "main".to_string())]);
     let suppressed = report["suppressed"].as_array().expect("suppressed");
     assert_eq!(suppressed.len(), 2);
@@ -673,16 +681,9 @@ fn fingerprints_survive_line_moves() {
         .arg(&f)
         .args(["--format", "json"])));
     let prints = |r: &Value| {
-        let mut v: Vec<(String, u64)> = r["findings"]
-            .as_array()
-            .expect("f")
-            .iter()
-            .map(|f| {
-                (
-                    f["fingerprint"].as_str().expect("fp").to_string(),
-                    f["location"]["line"].as_u64().expect("line"),
-                )
-            })
+        let mut v: Vec<(String, u64)> = pairs(r, "/fingerprint", "/location/line")
+            .into_iter()
+            .map(|(f, l)| (f, l.parse().expect("a line")))
             .collect();
         v.sort();
         v
@@ -1064,12 +1065,7 @@ fn archives_are_scanned_inside_with_limits() {
     assert_eq!(out.status.code(), Some(2), "the broken archive is an error");
     assert!(!String::from_utf8_lossy(&out.stdout).contains(key));
     let report = json(&out);
-    let paths: Vec<String> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["location"]["path"].as_str().expect("path").to_string())
-        .collect();
+    let paths = column(&report, "/location/path");
     let tgz = dir.path().join("release.tgz").display().to_string();
     assert!(
         paths.contains(&format!("{tgz}!release/bundle.zip!app/.env")),
@@ -1114,17 +1110,7 @@ fn bad_input_is_noted_and_the_rest_is_scanned() {
         .args(["--format", "json", "--scanners", "secret"]));
     assert_eq!(out.status.code(), Some(2));
     let report = json(&out);
-    let found: Vec<(String, String)> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["id"].as_str().expect("id").to_string(),
-                f["location"]["path"].as_str().expect("path").to_string(),
-            )
-        })
-        .collect();
+    let found = pairs(&report, "/id", "/location/path");
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].1.ends_with("invalid.txt"));
     assert!(report["notes"].to_string().contains("binary file"));
@@ -1171,25 +1157,12 @@ fn a_one_gigabyte_single_line_is_streamed_in_bounded_memory() {
         .args(["--max-file-size", "2G", "--format", "json"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report = json(&out);
-    let mut found: Vec<(String, u64)> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["id"].as_str().expect("id").to_string(),
-                f["location"]["line"].as_u64().expect("line"),
-            )
-        })
-        .collect();
+    let mut found = pairs(&report, "/id", "/location/line");
     found.sort();
+    let line_one = |id: &str| (id.to_string(), "1".to_string());
     assert_eq!(
         found,
-        [
-            ("AWS002".to_string(), 1),
-            ("GH001".to_string(), 1),
-            ("PAY001".to_string(), 1)
-        ]
+        [line_one("AWS002"), line_one("GH001"), line_one("PAY001")]
     );
 }
 

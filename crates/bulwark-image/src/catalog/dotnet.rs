@@ -59,6 +59,7 @@ pub(crate) fn parse(path: &str, data: &[u8], layer: Option<&String>) -> Vec<Pack
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::test_util::{assert_provenance, name_version_purl};
 
     const DEPS: &str = r#"{
       "runtimeTarget": {"name": ".NETCoreApp,Version=v8.0/linux-x64", "signature": ""},
@@ -100,10 +101,7 @@ mod tests {
             DEPS.as_bytes(),
             Some(&"l".to_owned()),
         );
-        let got: Vec<_> = packages
-            .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.purl.as_str()))
-            .collect();
+        let got = name_version_purl(&packages);
         assert_eq!(
             got,
             [
@@ -119,10 +117,13 @@ mod tests {
                 ),
             ]
         );
-        assert!(packages.iter().all(|p| p.cataloger == "dotnet-deps"
-            && p.ecosystem == Ecosystem::Nuget
-            && p.location == "/app/WebApi.deps.json"
-            && p.layer.as_deref() == Some("l")));
+        assert_provenance(
+            &packages,
+            "dotnet-deps",
+            Ecosystem::Nuget,
+            Some("/app/WebApi.deps.json"),
+            "l",
+        );
     }
 
     #[test]

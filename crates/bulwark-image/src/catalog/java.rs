@@ -266,6 +266,7 @@ mod tests {
     use zip::write::SimpleFileOptions;
 
     use super::*;
+    use crate::catalog::test_util::assert_provenance;
 
     /// A zip archive of `(name, content)` entries; `stored` leaves them uncompressed.
     fn archive(entries: &[(&str, &[u8])], stored: bool) -> Vec<u8> {
@@ -380,9 +381,7 @@ mod tests {
                 ),
             ]
         );
-        assert!(packages.iter().all(|p| p.cataloger == "java-archive"
-            && p.ecosystem == Ecosystem::Maven
-            && p.layer.as_deref() == Some("l1")));
+        assert_provenance(&packages, "java-archive", Ecosystem::Maven, None, "l1");
     }
 
     #[test]

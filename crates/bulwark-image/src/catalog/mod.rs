@@ -29,6 +29,39 @@ mod rpm;
 mod ruby;
 #[cfg(test)]
 mod tests;
+
+/// Helpers the catalogers' unit tests share.
+#[cfg(test)]
+pub(super) mod test_util {
+    use bulwark_model::{Ecosystem, Package};
+
+    /// `(name, version, purl)` of each package, in order.
+    pub(crate) fn name_version_purl(packages: &[Package]) -> Vec<(&str, &str, &str)> {
+        packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.purl.as_str()))
+            .collect()
+    }
+
+    /// Asserts that every package came from `cataloger` in `ecosystem`, read from `location`
+    /// (when given) in layer `layer`.
+    pub(crate) fn assert_provenance(
+        packages: &[Package],
+        cataloger: &str,
+        ecosystem: Ecosystem,
+        location: Option<&str>,
+        layer: &str,
+    ) {
+        for p in packages {
+            assert_eq!(p.cataloger, cataloger, "{p:?}");
+            assert_eq!(p.ecosystem, ecosystem, "{p:?}");
+            if let Some(l) = location {
+                assert_eq!(p.location, l, "{p:?}");
+            }
+            assert_eq!(p.layer.as_deref(), Some(layer), "{p:?}");
+        }
+    }
+}
 mod toml_lock;
 
 /// A file of the merged view that [`wanted`] asked for.

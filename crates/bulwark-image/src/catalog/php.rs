@@ -83,6 +83,7 @@ fn licenses(value: Option<&Value>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::test_util::{assert_provenance, name_version_purl};
 
     const LOCK: &str = r#"{
         "_readme": ["This file locks the dependencies of your project to a known state"],
@@ -117,10 +118,7 @@ mod tests {
     #[test]
     fn packages_and_dev_packages() {
         let packages = parse("/app/composer.lock", LOCK.as_bytes(), Some(&"l".to_owned()));
-        let got: Vec<_> = packages
-            .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.purl.as_str()))
-            .collect();
+        let got = name_version_purl(&packages);
         assert_eq!(
             got,
             [
@@ -155,10 +153,13 @@ mod tests {
         assert_eq!(packages[2].licenses, ["proprietary"]);
         assert_eq!(packages[3].licenses, ["MIT"]);
         assert_eq!(packages[4].licenses, ["BSD-3-Clause"]);
-        assert!(packages.iter().all(|p| p.cataloger == "composer-lock"
-            && p.ecosystem == Ecosystem::Composer
-            && p.location == "/app/composer.lock"
-            && p.layer.as_deref() == Some("l")));
+        assert_provenance(
+            &packages,
+            "composer-lock",
+            Ecosystem::Composer,
+            Some("/app/composer.lock"),
+            "l",
+        );
     }
 
     #[test]
