@@ -112,6 +112,7 @@ impl<'a> Cx<'a> {
             fingerprint,
             secret: None,
             commits: Vec::new(),
+            vulnerability: None,
         });
     }
 }

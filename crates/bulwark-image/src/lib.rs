@@ -13,6 +13,7 @@ pub mod checks;
 pub mod dockerfile;
 mod layers;
 pub mod registry;
+pub mod sbom;
 mod source;
 
 use std::io::Read;

@@ -170,6 +170,9 @@ pub struct Finding {
     /// was added, oldest first. Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commits: Vec<CommitRef>,
+    /// For vulnerability findings: the package, versions, fix and scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<Box<crate::Vulnerability>>,
 }
 
 /// One place in git history where a finding's content was added.
@@ -194,6 +197,10 @@ pub enum SuppressionSource {
     Config,
     /// A fingerprint listed in the baseline file (`--baseline`).
     Baseline,
+    /// A VEX statement (`--vex`) saying the product is not affected.
+    Vex,
+    /// An entry of a `.bulwarkignore` file.
+    IgnoreFile,
 }
 
 /// Why a finding was suppressed.

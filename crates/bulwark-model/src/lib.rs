@@ -12,6 +12,7 @@ mod package;
 mod report;
 mod severity;
 pub mod time;
+mod vulnerability;
 
 pub use finding::{
     Category, CommitRef, Finding, Location, ResourceRef, Suppression, SuppressionSource, Text,
@@ -22,3 +23,4 @@ pub use report::{
     BySeverity, Note, NoteKind, Report, SCHEMA_VERSION, ScanError, Summary, SuppressedFinding, Tool,
 };
 pub use severity::{ParseSeverityError, Severity};
+pub use vulnerability::{Confidence, CvssScore, FixStatus, Vulnerability};

@@ -88,6 +88,11 @@ pub struct Package {
     /// Licences as the package metadata states them (SPDX expressions where it uses them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<String>,
+    /// Whether an OS package (dpkg, apk, rpm) installed the file this package was read from
+    /// (Debian's `python3-pip`, a distribution-built Go binary). Its vulnerabilities are the
+    /// OS package's: distributions backport fixes without changing the upstream version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub os_owned: bool,
 }
 
 /// What a scan learned about one container image besides its findings: its identity and its

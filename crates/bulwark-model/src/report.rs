@@ -261,6 +261,7 @@ mod tests {
             fingerprint: format!("{id}{path}{line}"),
             secret: None,
             commits: Vec::new(),
+            vulnerability: None,
         }
     }
 

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use bulwark_model::{Report, Severity};
 
 pub use sarif::{RuleInfo, render_sarif};
-pub use sbom::{render_cyclonedx, render_spdx};
+pub use sbom::{render_cyclonedx, render_cyclonedx_with_vulnerabilities, render_spdx};
 pub use table::{TableStyle, render_table};
 
 /// Writes the report as pretty-printed JSON (the format of `docs/report-format.md`).

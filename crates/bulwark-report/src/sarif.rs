@@ -76,7 +76,10 @@ fn sarif_log(report: &Report, rules: &[RuleInfo]) -> Value {
     results.extend(report.suppressed.iter().map(|s| {
         let kind = match s.suppression.source {
             SuppressionSource::Annotation => "inSource",
-            SuppressionSource::Config | SuppressionSource::Baseline => "external",
+            SuppressionSource::Config
+            | SuppressionSource::Baseline
+            | SuppressionSource::Vex
+            | SuppressionSource::IgnoreFile => "external",
         };
         let mut sup = json!({"kind": kind, "status": "accepted"});
         if let Some(reason) = &s.suppression.reason {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use bulwark_model::time::format_rfc3339;
-use bulwark_model::{Fingerprint, ImageReport, Package};
+use bulwark_model::{Finding, Fingerprint, ImageReport, Package, Suppression, SuppressionSource};
 use serde_json::{Value, json};
 
 /// A UUID (version 4 layout, RFC 9562) derived from `seed`: the same image and time give the
@@ -109,6 +109,164 @@ fn cyclonedx(image: &ImageReport, tool_version: &str, now: i64) -> Value {
     })
 }
 
+/// Writes the CycloneDX 1.6 JSON BOM of `image` with a `vulnerabilities` array: every
+/// vulnerability finding about its packages, and those a VEX document suppressed, with their
+/// analysis (`not_affected` and the justification). Findings suppressed otherwise (baseline,
+/// ignore file) are left out: they are the user's decisions, not statements about the product.
+///
+/// # Panics
+///
+/// Never: the document's `properties` is built as an array just before it is extended.
+pub fn render_cyclonedx_with_vulnerabilities(
+    image: &ImageReport,
+    findings: &[&Finding],
+    suppressed: &[(&Finding, &Suppression)],
+    tool_version: &str,
+    now: i64,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let mut doc = cyclonedx(image, tool_version, now);
+    let refs = refs(&image.packages);
+    let component_ref = |f: &Finding| -> Option<String> {
+        let v = f.vulnerability.as_deref()?;
+        image
+            .packages
+            .iter()
+            .zip(&refs)
+            .find(|(p, _)| p.purl == v.purl && p.location == v.package_location)
+            .map(|(_, r)| r.clone())
+    };
+    let mut vulns = Vec::new();
+    let entries = findings.iter().map(|f| (*f, None)).chain(
+        suppressed
+            .iter()
+            .filter(|(_, s)| s.source == SuppressionSource::Vex)
+            .map(|(f, s)| (*f, Some(*s))),
+    );
+    for (f, suppression) in entries {
+        let (Some(v), Some(component)) = (f.vulnerability.as_deref(), component_ref(f)) else {
+            continue;
+        };
+        let mut ratings: Vec<Value> = v
+            .cvss
+            .iter()
+            .map(|c| {
+                let method = match c.version.as_str() {
+                    "2.0" => "CVSSv2",
+                    "3.0" => "CVSSv3",
+                    "3.1" => "CVSSv31",
+                    _ => "CVSSv4",
+                };
+                json!({
+                    "source": {"name": c.source},
+                    "score": c.score,
+                    "severity": c.severity.as_str(),
+                    "method": method,
+                    "vector": c.vector,
+                })
+            })
+            .collect();
+        if let Some(vendor) = &v.vendor_severity {
+            let (source, rating) = vendor.split_once(": ").unwrap_or(("vendor", vendor));
+            let severity = match rating {
+                "critical" | "emergency" => "critical",
+                "high" | "important" => "high",
+                "medium" | "moderate" => "medium",
+                "low" => "low",
+                "negligible" | "unimportant" => "info",
+                _ => "unknown",
+            };
+            ratings.push(json!({"source": {"name": source}, "severity": severity, "method": "other", "justification": vendor}));
+        }
+        let mut entry = json!({
+            "bom-ref": format!("{}:{}", v.id, component),
+            "id": v.id,
+            "source": {"name": source_name(&v.id), "url": advisory_url(&v.id)},
+            "references": v.aliases.iter().map(|a| json!({"id": a, "source": {"name": source_name(a), "url": advisory_url(a)}})).collect::<Vec<_>>(),
+            "ratings": ratings,
+            "advisories": v.references.iter().map(|u| json!({"url": u})).collect::<Vec<_>>(),
+            "affects": [{"ref": component, "versions": [{"version": v.installed_version, "status": "affected"}]}],
+            "properties": [
+                {"name": "bulwark:status", "value": v.status.as_str()},
+                {"name": "bulwark:severity", "value": f.severity.as_str()},
+            ],
+        });
+        if let Some(d) = &v.summary {
+            entry["description"] = json!(d);
+        }
+        if let Some(p) = &v.published {
+            entry["published"] = json!(p);
+        }
+        if let Some(fixed) = &v.fixed_version {
+            entry["recommendation"] = json!(format!("Upgrade {} to {fixed} or later.", v.package));
+            entry["properties"]
+                .as_array_mut()
+                .expect("array")
+                .push(json!({"name": "bulwark:fixed-version", "value": fixed}));
+        }
+        if let Some(s) = suppression {
+            let mut analysis = json!({"state": "not_affected"});
+            let justification = s.reason.as_deref().unwrap_or("");
+            let code = justification.split(':').next().unwrap_or("").trim();
+            if let Some(j) = cyclonedx_justification(code) {
+                analysis["justification"] = json!(j);
+            }
+            analysis["detail"] = json!(format!("{} {}", s.origin, justification).trim().to_owned());
+            entry["analysis"] = analysis;
+        }
+        vulns.push(entry);
+    }
+    doc["vulnerabilities"] = Value::Array(vulns);
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
+/// The CycloneDX justification closest to an OpenVEX or CycloneDX one.
+fn cyclonedx_justification(j: &str) -> Option<&'static str> {
+    Some(match j {
+        "code_not_present" | "vulnerable_code_not_present" | "component_not_present" => {
+            "code_not_present"
+        }
+        "code_not_reachable" | "vulnerable_code_not_in_execute_path" => "code_not_reachable",
+        "requires_configuration" => "requires_configuration",
+        "requires_dependency" => "requires_dependency",
+        "requires_environment" => "requires_environment",
+        "protected_by_compiler" => "protected_by_compiler",
+        "protected_at_runtime" | "vulnerable_code_cannot_be_controlled_by_adversary" => {
+            "protected_at_runtime"
+        }
+        "protected_at_perimeter" => "protected_at_perimeter",
+        "protected_by_mitigating_control" | "inline_mitigations_already_exist" => {
+            "protected_by_mitigating_control"
+        }
+        _ => return None,
+    })
+}
+
+/// The database an advisory id comes from, for `source.name`.
+fn source_name(id: &str) -> &'static str {
+    match id.split('-').next().unwrap_or("") {
+        "CVE" => "NVD",
+        "GHSA" => "GitHub Advisory Database",
+        "GO" => "Go Vulnerability Database",
+        "RUSTSEC" => "RustSec",
+        "PYSEC" => "PyPA Advisory Database",
+        "DSA" | "DLA" | "DTSA" => "Debian",
+        "USN" | "UBUNTU" => "Ubuntu",
+        "ALSA" | "ALBA" | "ALEA" => "AlmaLinux",
+        _ => "OSV",
+    }
+}
+
+/// A page about an advisory id.
+fn advisory_url(id: &str) -> String {
+    if id.starts_with("CVE-") {
+        format!("https://nvd.nist.gov/vuln/detail/{id}")
+    } else {
+        format!("https://osv.dev/vulnerability/{id}")
+    }
+}
+
 fn properties(p: &Package) -> Vec<Value> {
     let mut out = vec![
         json!({"name": "bulwark:cataloger", "value": p.cataloger}),
@@ -122,6 +280,9 @@ fn properties(p: &Package) -> Vec<Value> {
     }
     if let Some(s) = &p.source_version {
         out.push(json!({"name": "bulwark:source-version", "value": s}));
+    }
+    if p.os_owned {
+        out.push(json!({"name": "bulwark:os-owned", "value": "true"}));
     }
     out
 }
@@ -212,6 +373,21 @@ fn spdx(image: &ImageReport, tool_version: &str, now: i64) -> Value {
                 None => format!("found by the bulwark {} cataloger in {}", p.cataloger, p.location),
             },
         });
+        // What SPDX has no field for, as `key: value` lines Bulwark reads back.
+        let mut comment = Vec::new();
+        if p.source_name.is_some() || p.source_version.is_some() {
+            comment.push(format!(
+                "source-package: {} {}",
+                p.source_name.as_deref().unwrap_or(&p.name),
+                p.source_version.as_deref().unwrap_or(&p.version)
+            ));
+        }
+        if p.os_owned {
+            comment.push("os-owned: true".to_owned());
+        }
+        if !comment.is_empty() {
+            pkg["comment"] = json!(comment.join("\n"));
+        }
         if declared == "NOASSERTION" && !p.licenses.is_empty() {
             pkg["licenseComments"] = json!(format!(
                 "as the metadata states it: {}",

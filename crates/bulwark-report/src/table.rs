@@ -189,6 +189,7 @@ mod tests {
             fingerprint: name.into(),
             secret: None,
             commits: Vec::new(),
+            vulnerability: None,
         }
     }
 

@@ -30,6 +30,95 @@ pub enum Command {
     Rules(RulesArgs),
     /// Write the software bill of materials of a container image (CycloneDX or SPDX JSON).
     Sbom(SbomArgs),
+    /// Manage the vulnerability advisory database: import, update, info.
+    Db(DbArgs),
+}
+
+/// Where the advisory database is: `--db`, else `BULWARK_DB`, else the cache directory.
+#[derive(Debug, Clone, Args)]
+pub struct DbLocation {
+    /// The advisory database file [default: $BULWARK_DB, else
+    /// $XDG_CACHE_HOME/bulwark/advisories.db, else ~/.cache/bulwark/advisories.db].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
+}
+
+/// Arguments of `bulwark db`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: DbAction,
+
+    /// Where the database is.
+    #[command(flatten)]
+    pub location: DbLocation,
+}
+
+/// What `bulwark db` does.
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Import OSV advisories: a directory of JSON or YAML records, an osv.dev `all.zip`, one
+    /// record file, or the URL of a zip. Every source replaces its earlier import.
+    Import(DbImportArgs),
+    /// Download the configured sources (osv.dev's per-ecosystem zips, or a mirror) and import
+    /// them: conditional, resumable, verified.
+    Update(DbUpdateArgs),
+    /// Show the database's sources, record counts and age.
+    Info(DbInfoArgs),
+}
+
+/// Arguments of `bulwark db import`.
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    /// Directories, zips, record files or URLs.
+    #[arg(value_name = "PATH|URL", required = true)]
+    pub sources: Vec<String>,
+
+    /// The source name to store them under [default: the file or directory name]. With
+    /// several sources, each keeps its own name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Import the valid records of a source that has invalid ones (each is reported) instead of
+    /// refusing the whole import.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+/// Arguments of `bulwark db update`.
+#[derive(Debug, Args)]
+pub struct DbUpdateArgs {
+    /// Ecosystems to download, comma-separated (`Debian,PyPI,Go`) [default: those already in
+    /// the database, or every ecosystem Bulwark matches when it is empty].
+    #[arg(long, value_delimiter = ',', value_name = "ECOSYSTEM")]
+    pub ecosystems: Vec<String>,
+
+    /// Download from this mirror instead of osv.dev: a URL or directory laid out like
+    /// osv.dev's bucket (`MIRROR/Debian/all.zip`) [default: $BULWARK_DB_MIRROR, else osv.dev].
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+
+    /// Print nothing on stderr but errors (no progress bar).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Arguments of `bulwark db info`.
+#[derive(Debug, Args)]
+pub struct DbInfoArgs {
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = InfoFormat::Table)]
+    pub format: InfoFormat,
+}
+
+/// Output formats of `db info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InfoFormat {
+    /// For people.
+    Table,
+    /// JSON.
+    Json,
 }
 
 /// SBOM formats.
@@ -70,6 +159,8 @@ pub enum ScanFormat {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF tools.
     Sarif,
+    /// CycloneDX 1.6 JSON: the scanned images' components with their vulnerabilities.
+    Cyclonedx,
 }
 
 /// Output formats of `checks`.
@@ -89,6 +180,7 @@ pub struct ScanArgs {
     /// Files, directories and container images (OCI or docker archives, OCI layout
     /// directories, registry references such as `registry.example.com/app:1.2`) to scan; `-`
     /// reads stdin (e.g. `helm template … | bulwark scan -`).
+    /// SBOMs (CycloneDX or SPDX JSON) are scanned for vulnerabilities like images.
     #[arg(value_name = "PATH", required_unless_present_any = ["git_history", "rootfs"])]
     pub paths: Vec<PathBuf>,
 
@@ -104,7 +196,8 @@ pub struct ScanArgs {
     pub git_history: Option<PathBuf>,
 
     /// Scanners to run, comma-separated [default: all]. Available: misconfig (Kubernetes
-    /// manifests), secret (credentials in any text file).
+    /// manifests, images, Dockerfiles), secret (credentials in any text file), vuln (known
+    /// vulnerabilities in the packages of images, root file systems and SBOMs).
     #[arg(long, value_delimiter = ',', value_name = "SCANNER")]
     pub scanners: Vec<String>,
 
@@ -115,6 +208,29 @@ pub struct ScanArgs {
     /// Include the secrets themselves in the report (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
+
+    /// Where the advisory database is.
+    #[command(flatten)]
+    pub db: DbLocation,
+
+    /// Also match against the OSV advisories in PATH (a directory, zip or record file), read
+    /// for this scan only; with no database, only against them. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub advisories: Vec<PathBuf>,
+
+    /// Report only vulnerabilities that have a fixed version.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+
+    /// Suppress vulnerabilities a VEX document (OpenVEX or CycloneDX VEX JSON) says do not
+    /// affect the product; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+
+    /// Vulnerability ids to ignore, one per line, with optional `exp:YYYY-MM-DD` [default:
+    /// .bulwarkignore in the current directory, if present].
+    #[arg(long, value_name = "FILE")]
+    pub ignorefile: Option<PathBuf>,
 
     /// Suppress the findings whose fingerprints are in FILE (written by --write-baseline).
     #[arg(long, value_name = "FILE")]

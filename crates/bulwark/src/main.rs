@@ -12,6 +12,7 @@ mod git_history;
 mod image_scan;
 mod output;
 mod targets;
+mod vulns;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -9,9 +9,21 @@ use serde_json::Value;
 
 fn bulwark() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulwark"));
-    cmd.current_dir(repo_root()).env_remove("NO_COLOR");
+    // No advisory database of the user's: vulnerability findings come only from
+    // `--advisories` given by a test.
+    cmd.current_dir(repo_root())
+        .env_remove("NO_COLOR")
+        .env("BULWARK_DB", "/nonexistent/bulwark-test/advisories.db");
     cmd
 }
+
+/// The README's first command.
+const DEMO: [&str; 4] = [
+    "scan",
+    "examples/demo",
+    "--advisories",
+    "examples/demo-advisories",
+];
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -164,8 +176,13 @@ fn real_world_manifests_scan_without_errors() {
 
 #[test]
 fn json_report_validates_against_its_schema() {
-    let out = run(bulwark().args(["scan", "examples/demo", "--format", "json"]));
+    let out = run(bulwark().args(DEMO).args(["--format", "json"]));
     let report = json(&out);
+    assert!(
+        column(&report, "/category")
+            .iter()
+            .any(|c| c == "vulnerability")
+    );
     assert_valid(
         &validator(&repo_root().join("docs/report.schema.json")),
         &report,
@@ -188,7 +205,7 @@ fn json_report_validates_against_its_schema() {
 
 #[test]
 fn sarif_validates_against_the_official_schema() {
-    let out = run(bulwark().args(["scan", "examples/demo", "--format", "sarif"]));
+    let out = run(bulwark().args(DEMO).args(["--format", "sarif"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let sarif = json(&out);
     assert_valid(
@@ -472,9 +489,13 @@ fn severity_skip_and_only_filter() {
         "{}",
         stderr(&out)
     );
-    let out = run(bulwark().arg("scan").arg(&f).args(["--scanners", "vuln"]));
+    let out = run(bulwark().arg("scan").arg(&f).args(["--scanners", "vulns"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unknown scanner \"vuln\""));
+    assert!(
+        stderr(&out).contains("unknown scanner \"vulns\" (available: misconfig, secret, vuln)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -698,9 +719,13 @@ fn fingerprints_survive_line_moves() {
 
 #[test]
 fn table_output_is_grouped_and_plain_when_piped() {
-    let out = run(bulwark().args(["scan", "examples/demo"]));
+    let out = run(bulwark().args(DEMO));
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout.clone()).expect("utf8");
+    assert!(
+        text.contains("CVE-2021-44906"),
+        "the demo's vulnerabilities: {text}"
+    );
     assert!(
         !text.contains('\x1b'),
         "no colour when stdout is not a terminal"

@@ -69,6 +69,7 @@ pub(crate) fn parse(
                         .filter(|l| !l.trim().is_empty())
                         .map(|l| vec![l.trim().to_owned()])
                         .unwrap_or_default(),
+                    os_owned: false,
                 });
             }
             continue;

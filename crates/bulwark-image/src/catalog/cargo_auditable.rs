@@ -65,6 +65,7 @@ pub(crate) fn scan(path: &str, elf: &Elf<'_>) -> Vec<Package> {
             source_name: None,
             source_version: None,
             licenses: Vec::new(),
+            os_owned: false,
         })
         .collect()
 }

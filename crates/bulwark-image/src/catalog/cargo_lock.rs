@@ -45,6 +45,7 @@ pub(crate) fn parse(path: &str, data: &[u8], layer: Option<&String>) -> Vec<Pack
                 source_name: None,
                 source_version: None,
                 licenses: Vec::new(),
+                os_owned: false,
             })
         })
         .collect()

@@ -120,6 +120,7 @@ pub(crate) fn parse(
             source_name,
             source_version,
             licenses: Vec::new(),
+            os_owned: false,
         });
     }
     packages

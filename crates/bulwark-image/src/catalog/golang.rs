@@ -204,6 +204,7 @@ fn package(path: &str, module: &str, version: &str) -> Package {
         source_name: None,
         source_version: None,
         licenses: Vec::new(),
+        os_owned: false,
     }
 }
 

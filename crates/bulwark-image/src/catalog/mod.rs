@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bulwark_model::Package;
+use bulwark_model::{Ecosystem, Package};
 
 mod apk;
 mod cargo_auditable;
@@ -149,7 +149,9 @@ pub fn scan_binary(path: &str, data: &[u8]) -> Vec<Package> {
 /// - An executable given more than once (rewritten by a later layer) counts once, as the last
 ///   one given. The caller drops executables a whiteout deleted: only it sees the whiteouts.
 /// - Packages of an executable that a dpkg or apk package owns are dropped: the OS package
-///   already reports it. Paths are compared as written and through the merged-`/usr` aliases
+///   already reports it. Its Go standard library stays, marked `os_owned`.
+/// - Language packages whose metadata file an OS package installed (Debian's `python3-pip`)
+///   are marked `os_owned`. Paths are compared as written and through the merged-`/usr` aliases
 ///   (`/bin/x` and `/usr/bin/x`).
 /// - The result is sorted by cataloger, location, name and version, so it is deterministic.
 pub fn catalog(files: &[CatalogFile], binaries: Vec<BinaryPackages>) -> Vec<Package> {
@@ -213,18 +215,35 @@ pub fn catalog(files: &[CatalogFile], binaries: Vec<BinaryPackages>) -> Vec<Pack
         !(python_lock::CATALOGERS.contains(&p.cataloger.as_str())
             && installed.contains(&(python::normalise(&p.name), release_key(&p.version))))
     });
+    for p in &mut packages {
+        if !matches!(
+            p.ecosystem,
+            Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm
+        ) && usr_aliases(&p.location).iter().any(|l| owned.contains(l))
+        {
+            p.os_owned = true;
+        }
+    }
     let mut last: HashMap<String, BinaryPackages> = HashMap::new();
     for binary in binaries {
         last.insert(binary.path.clone(), binary);
     }
     for binary in last.into_values() {
-        if usr_aliases(&binary.path).iter().any(|p| owned.contains(p)) {
-            continue;
-        }
-        packages.extend(binary.packages.into_iter().map(|mut p| {
-            p.layer.clone_from(&binary.layer);
-            p
-        }));
+        let os_owned = usr_aliases(&binary.path).iter().any(|p| owned.contains(p));
+        packages.extend(
+            binary
+                .packages
+                .into_iter()
+                // The OS package reports an owned executable's modules; only its Go standard
+                // library stays, marked, so the vulnerability matcher can rate its findings as
+                // low confidence (distributions backport Go fixes without a version change).
+                .filter(|p| !os_owned || (p.cataloger == "go-binary" && p.name == "stdlib"))
+                .map(|mut p| {
+                    p.os_owned = os_owned;
+                    p.layer.clone_from(&binary.layer);
+                    p
+                }),
+        );
     }
     packages.sort_by(|a, b| {
         (&a.cataloger, &a.location, &a.name, &a.version).cmp(&(
@@ -324,6 +343,7 @@ mod unit_tests {
             source_name: None,
             source_version: None,
             licenses: Vec::new(),
+            os_owned: false,
         }
     }
 

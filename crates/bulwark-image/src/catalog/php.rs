@@ -59,6 +59,7 @@ pub(crate) fn parse(path: &str, data: &[u8], layer: Option<&String>) -> Vec<Pack
                 source_name: None,
                 source_version: None,
                 licenses: licenses(entry.get("license")),
+                os_owned: false,
             });
         }
     }

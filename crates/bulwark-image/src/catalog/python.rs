@@ -104,6 +104,7 @@ pub(crate) fn parse(path: &str, data: &[u8], layer: Option<&String>) -> Option<P
         source_name: None,
         source_version: None,
         licenses,
+        os_owned: false,
     })
 }
 

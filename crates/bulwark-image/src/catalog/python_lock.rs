@@ -92,6 +92,7 @@ pub(crate) fn parse(kind: Kind, path: &str, data: &[u8], layer: Option<&String>)
             source_name: None,
             source_version: None,
             licenses: Vec::new(),
+            os_owned: false,
         })
         .collect()
 }

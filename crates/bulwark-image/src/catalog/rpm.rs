@@ -207,6 +207,7 @@ fn package(header: &Header<'_>, path: &str, distro: Option<(&str, &str)>) -> Opt
         source_name,
         source_version,
         licenses,
+        os_owned: false,
     })
 }
 

@@ -114,6 +114,7 @@ pub fn run(facts: &ImageFacts<'_>, selected: &dyn Fn(&ImageCheckMeta) -> bool) -
                     .finish(),
                 secret: None,
                 commits: Vec::new(),
+                vulnerability: None,
             });
         }
     }

@@ -179,6 +179,7 @@ pub fn check(path: &str, text: &str, selected: &dyn Fn(&ImageCheckMeta) -> bool)
                 fingerprint: Fingerprint::new(meta.id).part(path).part(&hit.key).finish(),
                 secret: None,
                 commits: Vec::new(),
+                vulnerability: None,
             });
         }
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod checks;
+pub(crate) mod db;
 mod rules;
 mod sbom;
 mod scan;
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Checks(args) => checks::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Sbom(args) => sbom::run(&args),
+        Command::Db(args) => db::run(&args),
     }
 }

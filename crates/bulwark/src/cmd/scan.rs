@@ -18,7 +18,10 @@ use bulwark_model::{
     Category, Finding, Note, NoteKind, Report, ScanError, Severity, SuppressedFinding, Suppression,
     SuppressionSource,
 };
-use bulwark_report::{RuleInfo, TableStyle, render_json, render_sarif, render_table};
+use bulwark_report::{
+    RuleInfo, TableStyle, render_cyclonedx_with_vulnerabilities, render_json, render_sarif,
+    render_table,
+};
 use bulwark_secrets::looks_binary;
 use rayon::prelude::*;
 
@@ -35,11 +38,14 @@ enum Scanner {
     Misconfig,
     /// Credentials in any text file (the rules of `bulwark rules`).
     Secret,
+    /// Known vulnerabilities in the packages of images, root file systems and SBOMs.
+    Vuln,
 }
 
 const SCANNERS: &[(&str, Scanner)] = &[
     ("misconfig", Scanner::Misconfig),
     ("secret", Scanner::Secret),
+    ("vuln", Scanner::Vuln),
 ];
 
 fn select_scanners(names: &[String]) -> anyhow::Result<Vec<Scanner>> {
@@ -48,7 +54,10 @@ fn select_scanners(names: &[String]) -> anyhow::Result<Vec<Scanner>> {
     }
     let mut out = Vec::new();
     for n in names {
-        let n = n.trim().to_ascii_lowercase();
+        let mut n = n.trim().to_ascii_lowercase();
+        if n == "vulnerability" || n == "vulnerabilities" {
+            "vuln".clone_into(&mut n);
+        }
         let Some((_, s)) = SCANNERS.iter().find(|(name, _)| *name == n) else {
             let known: Vec<&str> = SCANNERS.iter().map(|(name, _)| *name).collect();
             bail!("unknown scanner {n:?} (available: {})", known.join(", "));
@@ -77,6 +86,9 @@ struct Settings {
     progress: bool,
     /// `--insecure-registry`: plain HTTP to registries.
     insecure_registry: bool,
+    /// The user named the vulnerability scanner in `--scanners` (a missing database is then
+    /// an error, not a note).
+    vuln_explicit: bool,
 }
 
 fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
@@ -94,6 +106,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
         categories: Vec::new(),
     };
     let scanners = select_scanners(&args.scanners)?;
+    let vuln_explicit = !args.scanners.is_empty() && scanners.contains(&Scanner::Vuln);
     let rules = crate::cmd::secrets::load_rules(&args.rule_files)?;
     let (secrets, unknown_to_rules) = if scanners.contains(&Scanner::Secret) {
         let (engine, unknown) = SecretEngine::build(
@@ -184,6 +197,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
             .unwrap_or_else(bulwark_image::host_platform),
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         insecure_registry: args.insecure_registry,
+        vuln_explicit,
     })
 }
 
@@ -336,6 +350,22 @@ fn load_one(input: &Input, s: &Settings) -> Loaded {
             return out;
         }
     };
+    if shown.to_ascii_lowercase().ends_with(".json") && bulwark_image::sbom::is_sbom(&bytes) {
+        match bulwark_image::sbom::read(&shown, &bytes) {
+            Ok(sbom) => out.images.push(bulwark_model::ImageReport {
+                name: shown.clone(),
+                reference: sbom.name,
+                id: None,
+                platform: sbom.format,
+                layers: Vec::new(),
+                packages: sbom.packages,
+            }),
+            Err(e) => out
+                .errors
+                .push(error(None, None, format!("reading the SBOM: {e}"))),
+        }
+        return out;
+    }
     if let (Some(kind), Some(engine)) = (bulwark_archive::detect(&bytes), &s.secrets) {
         scan_archive(&shown, kind, &bytes, engine, limits, &mut out);
         return out;
@@ -667,11 +697,36 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         loaded.files += history.blobs;
     }
 
+    // Vulnerabilities: every inventory (images, root file systems, SBOMs) against the
+    // advisory database.
+    let mut vuln_findings: Vec<(Finding, Option<Suppression>)> = Vec::new();
+    let mut vuln_notes: Vec<Note> = Vec::new();
+    if s.scanners.contains(&Scanner::Vuln) && !loaded.images.is_empty() {
+        match crate::vulns::VulnScanner::open(args, s.vuln_explicit)? {
+            Ok(scanner) => {
+                vuln_notes.extend(scanner.notes.iter().cloned());
+                for image in &loaded.images {
+                    let matched = scanner.scan(image)?;
+                    vuln_findings.extend(matched.findings);
+                    vuln_notes.extend(matched.notes);
+                }
+            }
+            Err(note) => vuln_notes.push(note),
+        }
+    }
+    if args.format == ScanFormat::Cyclonedx && loaded.images.len() != 1 {
+        bail!(
+            "--format cyclonedx describes one image or SBOM; this scan has {} (scan them one at a time)",
+            loaded.images.len()
+        );
+    }
+
     let mut report = Report::new(env!("CARGO_PKG_VERSION"));
     report.errors.extend(discovery.errors);
     report.errors.extend(loaded.errors);
     report.notes.extend(discovery.notes);
     report.notes.extend(loaded.notes);
+    report.notes.extend(vuln_notes);
     report.summary.files = loaded.files;
     report.images = std::mem::take(&mut loaded.images);
     report.summary.resources = loaded.objects.len();
@@ -706,6 +761,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     // Findings made while reading (secrets; image checks): each only when its scanner ran.
     suppressions.resize(findings.len() + loaded.findings.len(), None);
     findings.append(&mut loaded.findings);
+    for (finding, suppression) in vuln_findings {
+        findings.push(finding);
+        suppressions.push(suppression);
+    }
     // The objects are not needed to render: free them before the report grows.
     drop(snapshot);
     if let Some(path) = &args.write_baseline {
@@ -720,6 +779,26 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         ScanFormat::Table => render_table(&report, TableStyle { color }, w),
         ScanFormat::Json => render_json(&report, w),
         ScanFormat::Sarif => render_sarif(&report, rules.as_deref().unwrap_or_default(), w),
+        ScanFormat::Cyclonedx => {
+            let findings: Vec<&Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.vulnerability.is_some())
+                .collect();
+            let suppressed: Vec<(&Finding, &Suppression)> = report
+                .suppressed
+                .iter()
+                .map(|s| (&s.finding, &s.suppression))
+                .collect();
+            render_cyclonedx_with_vulnerabilities(
+                &report.images[0],
+                &findings,
+                &suppressed,
+                env!("CARGO_PKG_VERSION"),
+                bulwark_model::time::now(),
+                w,
+            )
+        }
     };
     match &args.output {
         Some(path) => write_atomically(path, render)?,

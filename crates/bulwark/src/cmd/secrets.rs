@@ -216,6 +216,7 @@ impl SecretEngine {
                 .show_secrets
                 .then(|| String::from_utf8_lossy(&m.value).into_owned()),
             commits: Vec::new(),
+            vulnerability: None,
         }
     }
 }
