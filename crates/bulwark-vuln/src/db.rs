@@ -312,7 +312,7 @@ impl Database {
         source: SourceInfo,
         records: Vec<Reduced>,
     ) -> Result<SourceInfo, DbError> {
-        store_source(&mut self.conn, &self.path, source, records)
+        store_source(&self.conn, &self.path, source, records)
     }
 }
 
@@ -328,79 +328,101 @@ fn init(conn: &Connection, path: &Path) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Replaces one source's records in `conn` (deleting what an earlier import of the same name
-/// stored) and returns its row as stored.
-fn store_source(
-    conn: &mut Connection,
-    path: &Path,
-    mut source: SourceInfo,
-    records: Vec<Reduced>,
-) -> Result<SourceInfo, DbError> {
-    let tx = conn.transaction().map_err(sqlite(path))?;
-    tx.execute(
+/// Starts replacing one source's records in `conn`: opens a transaction and deletes what an
+/// earlier import of the same name stored. Records follow with [`insert_records`]; the
+/// transaction ends with [`end_source`].
+fn begin_source(conn: &Connection, path: &Path, name: &str) -> Result<(), DbError> {
+    conn.execute_batch("BEGIN").map_err(sqlite(path))?;
+    conn.execute(
         "DELETE FROM affected WHERE advisory IN (SELECT id FROM advisories WHERE source = ?1)",
-        params![source.name],
+        params![name],
     )
     .map_err(sqlite(path))?;
-    tx.execute(
-        "DELETE FROM advisories WHERE source = ?1",
-        params![source.name],
-    )
-    .map_err(sqlite(path))?;
-    {
-        let mut del_affected = tx
-            .prepare("DELETE FROM affected WHERE advisory = ?1")
-            .map_err(sqlite(path))?;
-        let mut ins_advisory = tx
-            .prepare("INSERT OR REPLACE INTO advisories(id, source, data) VALUES (?1, ?2, ?3)")
-            .map_err(sqlite(path))?;
-        let mut ins_affected = tx
-            .prepare(
-                "INSERT INTO affected(ecosystem, name, advisory, data) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(sqlite(path))?;
-        for r in records {
-            source.git_ranges += r.git_ranges as u64;
-            source.skipped_entries += r.skipped_entries as u64;
-            if r.withdrawn {
-                source.withdrawn += 1;
-                continue;
-            }
-            if let Some(m) = &r.advisory.modified
-                && source.newest_record.as_ref().is_none_or(|n| m > n)
-            {
-                source.newest_record = Some(m.clone());
-            }
-            // The same id from another source (or twice in one): the last one read wins.
-            del_affected
-                .execute(params![r.advisory.id])
-                .map_err(sqlite(path))?;
-            let data = serde_json::to_string(&r.advisory).expect("serialisable");
-            ins_advisory
-                .execute(params![r.advisory.id, source.name, data])
-                .map_err(sqlite(path))?;
-            for (ecosystem, name, entry) in &r.affected {
-                let data = serde_json::to_string(entry).expect("serialisable");
-                ins_affected
-                    .execute(params![ecosystem, name, entry.advisory, data])
-                    .map_err(sqlite(path))?;
-            }
-            source.records += 1;
+    conn.execute("DELETE FROM advisories WHERE source = ?1", params![name])
+        .map_err(sqlite(path))?;
+    Ok(())
+}
+
+/// Stores a batch of one source's records, counting them in `source`.
+fn insert_records(
+    conn: &Connection,
+    path: &Path,
+    source: &mut SourceInfo,
+    records: Vec<Reduced>,
+) -> Result<(), DbError> {
+    let mut del_affected = conn
+        .prepare_cached("DELETE FROM affected WHERE advisory = ?1")
+        .map_err(sqlite(path))?;
+    let mut ins_advisory = conn
+        .prepare_cached("INSERT OR REPLACE INTO advisories(id, source, data) VALUES (?1, ?2, ?3)")
+        .map_err(sqlite(path))?;
+    let mut ins_affected = conn
+        .prepare_cached(
+            "INSERT INTO affected(ecosystem, name, advisory, data) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(sqlite(path))?;
+    for r in records {
+        source.git_ranges += r.git_ranges as u64;
+        source.skipped_entries += r.skipped_entries as u64;
+        if r.withdrawn {
+            source.withdrawn += 1;
+            continue;
         }
+        if let Some(m) = &r.advisory.modified
+            && source.newest_record.as_ref().is_none_or(|n| m > n)
+        {
+            source.newest_record = Some(m.clone());
+        }
+        // The same id from another source (or twice in one): the last one read wins.
+        del_affected
+            .execute(params![r.advisory.id])
+            .map_err(sqlite(path))?;
+        let data = serde_json::to_string(&r.advisory).expect("serialisable");
+        ins_advisory
+            .execute(params![r.advisory.id, source.name, data])
+            .map_err(sqlite(path))?;
+        for (ecosystem, name, entry) in &r.affected {
+            let data = serde_json::to_string(entry).expect("serialisable");
+            ins_affected
+                .execute(params![ecosystem, name, entry.advisory, data])
+                .map_err(sqlite(path))?;
+        }
+        source.records += 1;
     }
-    let data = serde_json::to_string(&source).expect("serialisable");
-    tx.execute(
+    Ok(())
+}
+
+/// Records the source's row and commits the transaction [`begin_source`] opened.
+fn end_source(conn: &Connection, path: &Path, source: &SourceInfo) -> Result<(), DbError> {
+    let data = serde_json::to_string(source).expect("serialisable");
+    conn.execute(
         "INSERT OR REPLACE INTO sources(name, data) VALUES (?1, ?2)",
         params![source.name, data],
     )
     .map_err(sqlite(path))?;
-    tx.execute(
+    conn.execute(
         "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?1)",
         params![source.imported_at],
     )
     .map_err(sqlite(path))?;
-    tx.commit().map_err(sqlite(path))?;
-    Ok(source)
+    conn.execute_batch("COMMIT").map_err(sqlite(path))?;
+    Ok(())
+}
+
+/// Replaces one source's records in `conn` at once and returns its row as stored.
+fn store_source(
+    conn: &Connection,
+    path: &Path,
+    mut source: SourceInfo,
+    records: Vec<Reduced>,
+) -> Result<SourceInfo, DbError> {
+    begin_source(conn, path, &source.name)?;
+    let stored = insert_records(conn, path, &mut source, records)
+        .and_then(|()| end_source(conn, path, &source));
+    if stored.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    stored.map(|()| source)
 }
 
 /// Writes a new version of a database file: a copy beside the target is changed and renamed
@@ -466,8 +488,55 @@ impl Writer {
         source: SourceInfo,
         records: Vec<Reduced>,
     ) -> Result<SourceInfo, DbError> {
-        let conn = self.conn.as_mut().expect("open until commit");
+        let conn = self.conn.as_ref().expect("open until commit");
         store_source(conn, &self.temp, source, records)
+    }
+
+    /// Starts replacing the source `name` batch by batch: [`Writer::add_records`] stores each
+    /// batch, [`Writer::end_source`] finishes it. Memory stays proportional to a batch.
+    ///
+    /// # Panics
+    ///
+    /// Never: the connection is open until [`Writer::commit`] consumes the writer.
+    pub fn begin_source(&mut self, name: &str) -> Result<(), DbError> {
+        let conn = self.conn.as_ref().expect("open until commit");
+        begin_source(conn, &self.temp, name)
+    }
+
+    /// Stores a batch of the source begun with [`Writer::begin_source`], counting it in
+    /// `source`.
+    ///
+    /// # Panics
+    ///
+    /// Never: the connection is open until [`Writer::commit`] consumes the writer.
+    pub fn add_records(
+        &mut self,
+        source: &mut SourceInfo,
+        records: Vec<Reduced>,
+    ) -> Result<(), DbError> {
+        let conn = self.conn.as_ref().expect("open until commit");
+        insert_records(conn, &self.temp, source, records)
+    }
+
+    /// Abandons the source begun with [`Writer::begin_source`]: its earlier records stay as
+    /// they were.
+    ///
+    /// # Panics
+    ///
+    /// Never: the connection is open until [`Writer::commit`] consumes the writer.
+    pub fn abort_source(&mut self) {
+        let conn = self.conn.as_ref().expect("open until commit");
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+
+    /// Finishes the source begun with [`Writer::begin_source`].
+    ///
+    /// # Panics
+    ///
+    /// Never: the connection is open until [`Writer::commit`] consumes the writer.
+    pub fn end_source(&mut self, source: &SourceInfo) -> Result<(), DbError> {
+        let conn = self.conn.as_ref().expect("open until commit");
+        end_source(conn, &self.temp, source)
     }
 
     /// The sources already in the database being written (for conditional downloads).

@@ -71,6 +71,9 @@ pub enum ImportError {
     /// The path is neither a record, a directory nor a zip.
     #[error("{0}: not an OSV record, a directory of records or a zip of records")]
     Unsupported(PathBuf),
+    /// The sink a source was streamed to refused a batch (a database write failed).
+    #[error("{0}")]
+    Stopped(String),
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ImportError + '_ {
@@ -98,44 +101,98 @@ fn format_of(name: &str) -> Option<Format> {
     }
 }
 
-fn parse_batch(batch: Vec<(String, Format, Vec<u8>)>, out: &mut Loaded) {
-    let parsed: Vec<Result<Reduced, BadRecord>> = batch
-        .into_par_iter()
-        .map(|(location, format, data)| {
-            let record = match format {
-                Format::Json => osv::parse_json(&data),
-                Format::Yaml => osv::parse_yaml(&data),
-            };
-            record.map(|r| osv::reduce(&r)).map_err(|e| BadRecord {
-                location,
-                message: e.to_string(),
-            })
-        })
-        .collect();
-    for p in parsed {
-        match p {
-            Ok(r) => out.records.push(r),
-            Err(e) => out.invalid.push(e),
+/// A batch of parsed records handed to a sink.
+pub type Sink<'a> = dyn FnMut(Loaded) -> Result<(), ImportError> + 'a;
+
+/// Collects files into batches, parses each batch in parallel and hands it to the sink.
+struct Batcher<'a, 'b> {
+    pending: Vec<(String, Format, Vec<u8>)>,
+    invalid: Vec<BadRecord>,
+    sink: &'a mut Sink<'b>,
+}
+
+impl Batcher<'_, '_> {
+    fn push(&mut self, location: String, format: Format, data: Vec<u8>) -> Result<(), ImportError> {
+        self.pending.push((location, format, data));
+        if self.pending.len() >= BATCH {
+            self.flush()?;
         }
+        Ok(())
+    }
+
+    fn too_large(&mut self, location: String, size: u64) {
+        self.invalid.push(BadRecord {
+            location,
+            message: osv::RecordError::TooLarge(usize::try_from(size).unwrap_or(usize::MAX))
+                .to_string(),
+        });
+    }
+
+    fn flush(&mut self) -> Result<(), ImportError> {
+        let batch = std::mem::take(&mut self.pending);
+        let parsed: Vec<Result<Reduced, BadRecord>> = batch
+            .into_par_iter()
+            .map(|(location, format, data)| {
+                let record = match format {
+                    Format::Json => osv::parse_json(&data),
+                    Format::Yaml => osv::parse_yaml(&data),
+                };
+                record.map(|r| osv::reduce(&r)).map_err(|e| BadRecord {
+                    location,
+                    message: e.to_string(),
+                })
+            })
+            .collect();
+        let mut out = Loaded {
+            invalid: std::mem::take(&mut self.invalid),
+            ..Loaded::default()
+        };
+        for p in parsed {
+            match p {
+                Ok(r) => out.records.push(r),
+                Err(e) => out.invalid.push(e),
+            }
+        }
+        if out.records.is_empty() && out.invalid.is_empty() {
+            return Ok(());
+        }
+        (self.sink)(out)
     }
 }
 
-/// Reads a source from disk: a zip, a directory (recursively: `.json`, `.yaml`, `.yml` and
-/// `.zip` files; hidden entries skipped) or one record file.
+/// Reads a source from disk whole: a zip, a directory (recursively: `.json`, `.yaml`, `.yml`
+/// and `.zip` files; hidden entries skipped) or one record file. For large sources prefer
+/// [`stream_path`], which keeps only a batch in memory.
 pub fn load_path(path: &Path) -> Result<Loaded, ImportError> {
+    let mut all = Loaded::default();
+    all.sha256 = stream_path(path, &mut |batch: Loaded| {
+        all.records.extend(batch.records);
+        all.invalid.extend(batch.invalid);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+/// Reads a source like [`load_path`] but hands it to `sink` a batch at a time (at most a few
+/// thousand records), so memory stays bounded whatever the source's size. Returns the sha256
+/// of the file for a zip.
+pub fn stream_path(path: &Path, sink: &mut Sink<'_>) -> Result<Option<String>, ImportError> {
     let meta = std::fs::metadata(path).map_err(io(path))?;
-    let mut out = Loaded::default();
+    let name = path.to_string_lossy().into_owned();
     if meta.is_dir() {
         let mut files = Vec::new();
         walk(path, &mut files)?;
         files.sort();
-        let mut batch = Vec::new();
+        let mut batcher = Batcher {
+            pending: Vec::new(),
+            invalid: Vec::new(),
+            sink,
+        };
         for file in files {
             let name = file.to_string_lossy().into_owned();
-            if name.to_ascii_lowercase().ends_with(".zip") {
-                let inner = load_zip(&file)?;
-                out.records.extend(inner.records);
-                out.invalid.extend(inner.invalid);
+            if is_zip_name(&name) {
+                batcher.flush()?;
+                stream_zip(&file, batcher.sink)?;
                 continue;
             }
             let Some(format) = format_of(&name) else {
@@ -143,40 +200,40 @@ pub fn load_path(path: &Path) -> Result<Loaded, ImportError> {
             };
             let len = std::fs::metadata(&file).map_err(io(&file))?.len();
             if len > MAX_RECORD_BYTES as u64 {
-                out.invalid.push(BadRecord {
-                    location: name,
-                    message: osv::RecordError::TooLarge(usize::try_from(len).unwrap_or(usize::MAX))
-                        .to_string(),
-                });
+                batcher.too_large(name, len);
                 continue;
             }
             let data = std::fs::read(&file).map_err(io(&file))?;
-            batch.push((name, format, data));
-            if batch.len() == BATCH {
-                parse_batch(std::mem::take(&mut batch), &mut out);
-            }
+            batcher.push(name, format, data)?;
         }
-        parse_batch(batch, &mut out);
-        return Ok(out);
+        batcher.flush()?;
+        return Ok(None);
     }
-    let name = path.to_string_lossy().into_owned();
-    if name.to_ascii_lowercase().ends_with(".zip") || is_zip(path) {
-        return load_zip(path);
+    if is_zip_name(&name) || is_zip(path) {
+        return stream_zip(path, sink).map(Some);
     }
     let Some(format) = format_of(&name) else {
         return Err(ImportError::Unsupported(path.to_path_buf()));
     };
+    let mut batcher = Batcher {
+        pending: Vec::new(),
+        invalid: Vec::new(),
+        sink,
+    };
     if meta.len() > MAX_RECORD_BYTES as u64 {
-        out.invalid.push(BadRecord {
-            location: name,
-            message: osv::RecordError::TooLarge(usize::try_from(meta.len()).unwrap_or(usize::MAX))
-                .to_string(),
-        });
-        return Ok(out);
+        batcher.too_large(name, meta.len());
+    } else {
+        let data = std::fs::read(path).map_err(io(path))?;
+        batcher.push(name, format, data)?;
     }
-    let data = std::fs::read(path).map_err(io(path))?;
-    parse_batch(vec![(name, format, data)], &mut out);
-    Ok(out)
+    batcher.flush()?;
+    Ok(None)
+}
+
+fn is_zip_name(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
 }
 
 fn is_zip(path: &Path) -> bool {
@@ -220,9 +277,15 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// Reads a zip of JSON records (entries not ending in `.json` are ignored, as are directories).
-/// Every entry's CRC is checked, so a truncated or corrupted download is an error.
+/// Reads a zip of JSON records whole (see [`stream_zip`]).
 pub fn load_zip(path: &Path) -> Result<Loaded, ImportError> {
+    load_path(path)
+}
+
+/// Reads a zip of JSON records (entries not ending in `.json` are ignored, as are directories)
+/// a batch at a time, and returns the zip's sha256. Every entry's CRC is checked, so a
+/// truncated or corrupted download is an error.
+pub fn stream_zip(path: &Path, sink: &mut Sink<'_>) -> Result<String, ImportError> {
     let zip_err = |message: String| ImportError::Zip {
         path: path.to_path_buf(),
         message,
@@ -238,12 +301,12 @@ pub fn load_zip(path: &Path) -> Result<Loaded, ImportError> {
         )));
     }
     let label = path.to_string_lossy().into_owned();
-    let mut out = Loaded {
-        sha256: Some(sha256),
-        ..Loaded::default()
+    let mut batcher = Batcher {
+        pending: Vec::new(),
+        invalid: Vec::new(),
+        sink,
     };
     let mut expanded: u64 = 0;
-    let mut batch = Vec::new();
     for i in 0..archive.len() {
         let mut entry = archive
             .by_index(i)
@@ -257,13 +320,7 @@ pub fn load_zip(path: &Path) -> Result<Loaded, ImportError> {
         };
         let location = format!("{label}!{name}");
         if entry.size() > MAX_RECORD_BYTES as u64 {
-            out.invalid.push(BadRecord {
-                location,
-                message: osv::RecordError::TooLarge(
-                    usize::try_from(entry.size()).unwrap_or(usize::MAX),
-                )
-                .to_string(),
-            });
+            batcher.too_large(location, entry.size());
             continue;
         }
         let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
@@ -277,13 +334,11 @@ pub fn load_zip(path: &Path) -> Result<Loaded, ImportError> {
                 "expands to more than {MAX_ZIP_EXPANSION} bytes"
             )));
         }
-        batch.push((location, format, data));
-        if batch.len() == BATCH {
-            parse_batch(std::mem::take(&mut batch), &mut out);
-        }
+        drop(entry);
+        batcher.push(location, format, data)?;
     }
-    parse_batch(batch, &mut out);
-    Ok(out)
+    batcher.flush()?;
+    Ok(sha256)
 }
 
 #[cfg(test)]

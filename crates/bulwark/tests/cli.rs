@@ -7,6 +7,11 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+use common::{
+    assert_valid, cyclonedx_validator, json, repo_root, run, shared_with, stderr, validator,
+};
+
 fn bulwark() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulwark"));
     // No advisory database of the user's: vulnerability findings come only from
@@ -25,26 +30,9 @@ const DEMO: [&str; 4] = [
     "examples/demo-advisories",
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
-}
-
 /// ../shared, which CI provides beside the repository.
 fn shared() -> PathBuf {
-    let p = repo_root().join("../shared");
-    assert!(
-        p.join("k8s/real-world").is_dir(),
-        "these tests read ../shared/k8s (the project's shared test data) at {}; it is missing",
-        p.display()
-    );
-    p
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("bulwark runs")
+    shared_with("k8s/real-world")
 }
 
 fn run_stdin(cmd: &mut Command, input: &str) -> Output {
@@ -61,20 +49,6 @@ fn run_stdin(cmd: &mut Command, input: &str) -> Output {
         .write_all(input.as_bytes())
         .expect("write stdin");
     child.wait_with_output().expect("bulwark finishes")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 /// A field of every finding, by JSON pointer (`/id`, `/location/line`), as text; missing
@@ -114,26 +88,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  containers:\n  - name: c\n    image: c:1\n    securityContext: {privileged: true}\n";
-
-fn validator(schema_path: &Path) -> jsonschema::Validator {
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema file"))
-            .expect("schema is JSON");
-    jsonschema::validator_for(&schema).expect("schema compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, doc: &Value, what: &str) {
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .take(10)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not validate:\n{}",
-        errors.join("\n")
-    );
-}
 
 #[test]
 fn real_world_manifests_scan_without_errors() {
@@ -1353,41 +1307,12 @@ fn image_checks_and_docker_archives_in_directories() {
     assert!(!ids(&report).contains(&"IMG001".to_string()));
 }
 
-/// Resolves the CycloneDX schema's references (`spdx.schema.json`, `jsf-0.82.schema.json`) to
-/// the files beside it.
-struct LocalSchemas(PathBuf);
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let name = uri
-            .path()
-            .as_str()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let text = std::fs::read_to_string(self.0.join(&name))?;
-        Ok(serde_json::from_str(&text)?)
-    }
-}
-
 /// `bulwark sbom`: CycloneDX 1.6 and SPDX 2.3 documents that validate against the official
 /// schemas and hold the whole inventory with purls and evidence.
 #[test]
 fn sboms_validate_against_the_official_schemas() {
     let schemas = shared().join("schemas");
-    let cdx_dir = schemas.join("cyclonedx");
-    let cdx_schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(cdx_dir.join("bom-1.6.schema.json")).expect("schema"),
-    )
-    .expect("json");
-    let cdx = jsonschema::options()
-        .with_retriever(LocalSchemas(cdx_dir.clone()))
-        .build(&cdx_schema)
-        .expect("CycloneDX schema compiles");
+    let cdx = cyclonedx_validator(&shared());
     let spdx = validator(&schemas.join("spdx-2.3/spdx-schema.json"));
     for (image, packages) in [("debian-app.oci.tar", 267), ("distroless-like.oci.tar", 14)] {
         let path = shared().join("images").join(image);

@@ -6,27 +6,17 @@ use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
-}
+mod common;
+use common::{assert_valid, cyclonedx_validator, json, repo_root, run, shared_with, stderr};
 
 /// ../shared, which CI provides beside the repository.
 fn shared() -> PathBuf {
-    let p = repo_root().join("../shared");
-    assert!(
-        p.join("vulndata/osv").is_dir(),
-        "these tests read ../shared/vulndata and ../shared/images (the project's shared test data) at {}; it is missing",
-        p.display()
-    );
-    p
+    shared_with("vulndata/osv")
 }
 
 /// `bulwark` with no database of the user's: `BULWARK_DB` points nowhere unless a test sets it.
@@ -41,24 +31,6 @@ fn bulwark(db: Option<&Path>) -> Command {
         None => cmd.env_remove("BULWARK_DB"),
     };
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("bulwark runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            stderr(out)
-        )
-    })
 }
 
 /// A database holding all of ../shared/vulndata, built once for the tests of this file.
@@ -412,20 +384,7 @@ fn cyclonedx_vulnerabilities_and_sarif() {
         .arg(shared().join("images/distroless-like.oci.tar")));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let bom = json(&out);
-    let cdx_dir = shared().join("schemas/cyclonedx");
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(cdx_dir.join("bom-1.6.schema.json")).expect("schema"),
-    )
-    .expect("json");
-    let validator = jsonschema::options()
-        .with_retriever(LocalSchemas(cdx_dir))
-        .build(&schema)
-        .expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&bom)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_valid(&cyclonedx_validator(&shared()), &bom, "the CycloneDX BOM");
     let vulns = bom["vulnerabilities"].as_array().expect("vulnerabilities");
     assert_eq!(vulns.len(), 15, "{vulns:#?}");
     let refs: BTreeSet<&str> = bom["components"]
@@ -451,27 +410,6 @@ fn cyclonedx_vulnerabilities_and_sarif() {
     let sarif = json(&out);
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 15);
-}
-
-/// Resolves the CycloneDX schema's references to the files beside it.
-struct LocalSchemas(PathBuf);
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let name = uri
-            .path()
-            .as_str()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        Ok(serde_json::from_str(&std::fs::read_to_string(
-            self.0.join(name),
-        )?)?)
-    }
 }
 
 /// `db import` refuses a source with invalid records (file and line named, nothing written),
@@ -663,6 +601,9 @@ fn db_update_from_a_loopback_mirror() {
         mirror.join("Debian/all.zip"),
     )
     .expect("copy into the temporary mirror");
+    // Go's zip on the mirror is corrupt (a local file header and garbage).
+    std::fs::create_dir_all(mirror.join("Go")).expect("mkdir");
+    std::fs::write(mirror.join("Go/all.zip"), b"PK\x03\x04 not really a zip").expect("write");
     let (url, log) = serve(mirror);
     let db = dir.path().join("adv.db");
     let out =
@@ -696,6 +637,25 @@ fn db_update_from_a_loopback_mirror() {
         json(&run(bulwark(Some(&db)).args(["db", "info", "-f", "json"])))["advisories"],
         26_757
     );
+
+    // A corrupt download for one ecosystem: reported, exit 2, and the next ecosystem still
+    // lands in the same update.
+    let fresh = dir.path().join("fresh.db");
+    let out = run(bulwark(Some(&fresh)).args([
+        "db",
+        "update",
+        "--ecosystems",
+        "Go,Debian",
+        "--mirror",
+        &url,
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error: Go:"), "{}", stderr(&out));
+    let info = json(&run(
+        bulwark(Some(&fresh)).args(["db", "info", "-f", "json"])
+    ));
+    assert_eq!(info["advisories"], 26_757);
+    assert_eq!(info["sources"].as_array().map(Vec::len), Some(1));
 }
 
 /// The README's first command shows vulnerabilities in the demo image offline.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use bulwark_vuln::db::{Database, DbInfo, SourceInfo, Writer};
 use bulwark_vuln::fetch::{self, FetchOptions, Fetched, Previous};
-use bulwark_vuln::import::{self, Loaded};
+use bulwark_vuln::import::{self, BadRecord, ImportError};
 
 use crate::cli::{
     DbAction, DbArgs, DbImportArgs, DbInfoArgs, DbLocation, DbUpdateArgs, InfoFormat,
@@ -77,28 +77,70 @@ fn now() -> String {
     bulwark_model::time::format_rfc3339(bulwark_model::time::now())
 }
 
-/// Refuses a source with invalid records unless skipping was asked for; reports them.
-fn check_invalid(label: &str, loaded: &Loaded, skip: bool) -> anyhow::Result<()> {
-    if loaded.invalid.is_empty() {
-        return Ok(());
+/// Streams one source into the writer as a source named `info.name`. Invalid records are
+/// reported (the first 20) and refuse the import unless `skip_invalid`; the caller then drops
+/// the writer, so nothing is written.
+fn import_source(
+    writer: &mut Writer,
+    path: &Path,
+    mut info: SourceInfo,
+    skip_invalid: bool,
+) -> anyhow::Result<SourceInfo> {
+    writer.begin_source(&info.name)?;
+    let result = stream_source(writer, path, &mut info, skip_invalid);
+    if result.is_err() {
+        writer.abort_source();
     }
+    result.map(|()| info)
+}
+
+fn stream_source(
+    writer: &mut Writer,
+    path: &Path,
+    info: &mut SourceInfo,
+    skip_invalid: bool,
+) -> anyhow::Result<()> {
+    let mut shown: Vec<BadRecord> = Vec::new();
+    let mut invalid = 0u64;
+    let mut failed: Option<bulwark_vuln::db::DbError> = None;
+    let sha256 = import::stream_path(path, &mut |batch| {
+        invalid += batch.invalid.len() as u64;
+        let room = 20usize.saturating_sub(shown.len());
+        shown.extend(batch.invalid.into_iter().take(room));
+        // Once a record is invalid (and not skipped) nothing more is stored; the rest is
+        // still read so every invalid record is counted.
+        if (invalid == 0 || skip_invalid)
+            && let Err(e) = writer.add_records(info, batch.records)
+        {
+            let message = e.to_string();
+            failed = Some(e);
+            return Err(ImportError::Stopped(message));
+        }
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let sha256 = sha256?;
     let mut err = std::io::stderr().lock();
-    for bad in loaded.invalid.iter().take(20) {
-        let _ = writeln!(
-            err,
-            "bulwark: {}: {bad}",
-            if skip { "warning" } else { "error" }
-        );
+    for bad in &shown {
+        let level = if skip_invalid { "warning" } else { "error" };
+        let _ = writeln!(err, "bulwark: {level}: {bad}");
     }
-    if loaded.invalid.len() > 20 {
-        let _ = writeln!(err, "bulwark: … and {} more", loaded.invalid.len() - 20);
+    if invalid > shown.len() as u64 {
+        let _ = writeln!(err, "bulwark: … and {} more", invalid - shown.len() as u64);
     }
-    if !skip {
+    if invalid > 0 && !skip_invalid {
         bail!(
-            "{label}: {} invalid records; nothing was imported (fix them, or pass --skip-invalid to import the rest)",
-            loaded.invalid.len()
+            "{}: {invalid} invalid records; nothing was imported (fix them, or pass --skip-invalid to import the rest)",
+            path.display()
         );
     }
+    info.invalid = invalid;
+    if info.sha256.is_none() {
+        info.sha256 = sha256;
+    }
+    writer.end_source(info)?;
     Ok(())
 }
 
@@ -173,12 +215,12 @@ fn import(db: &Path, args: &DbImportArgs) -> anyhow::Result<u8> {
     if args.name.is_some() && args.sources.len() > 1 {
         bail!("--name names one source; import several sources one at a time to name them");
     }
-    // Read everything first: a bad source leaves the database untouched.
-    let mut batches = Vec::new();
+    // One new database for all the sources: a bad source leaves the old one untouched.
+    let mut writer = Writer::begin(db)?;
+    let mut err = std::io::stderr().lock();
     for source in &args.sources {
-        let (location, loaded, fetched) = if is_url(source) {
-            let dir = downloads_dir(db);
-            let file = dir.join(format!(
+        let (location, path, etag, last_modified) = if is_url(source) {
+            let file = downloads_dir(db).join(format!(
                 "import-{}.zip",
                 &bulwark_model::Fingerprint::new("url").part(source).finish()[..16]
             ));
@@ -197,35 +239,25 @@ fn import(db: &Path, args: &DbImportArgs) -> anyhow::Result<u8> {
             else {
                 bail!("{source}: the server answered 304 Not Modified to an unconditional request");
             };
-            let loaded = import::load_path(&path).with_context(|| format!("reading {source}"))?;
-            (source.clone(), loaded, Some((etag, last_modified)))
+            (source.clone(), path, etag, last_modified)
         } else {
-            let path = Path::new(source);
-            let loaded = import::load_path(path)?;
-            let location = std::fs::canonicalize(path)
-                .unwrap_or_else(|_| path.to_path_buf())
+            let path = PathBuf::from(source);
+            let location = std::fs::canonicalize(&path)
+                .unwrap_or_else(|_| path.clone())
                 .to_string_lossy()
                 .into_owned();
-            (location, loaded, None)
+            (location, path, None, None)
         };
-        check_invalid(source, &loaded, args.skip_invalid)?;
-        batches.push((location, loaded, fetched));
-    }
-    let mut writer = Writer::begin(db)?;
-    let mut err = std::io::stderr().lock();
-    for (location, loaded, fetched) in batches {
-        let (etag, last_modified) = fetched.unwrap_or_default();
         let info = SourceInfo {
             name: args.name.clone().unwrap_or_else(|| location.clone()),
             location,
             etag,
             last_modified,
-            sha256: loaded.sha256.clone(),
             imported_at: now(),
-            invalid: loaded.invalid.len() as u64,
             ..SourceInfo::default()
         };
-        let stored = writer.add_source(info, loaded.records)?;
+        let stored = import_source(&mut writer, &path, info, args.skip_invalid)
+            .with_context(|| format!("importing {source}"))?;
         let _ = writeln!(
             err,
             "bulwark: imported {} advisories from {} ({} withdrawn left out, {} GIT ranges ignored)",
@@ -315,16 +347,6 @@ fn update(db: &Path, args: &DbUpdateArgs) -> anyhow::Result<u8> {
             }
             continue;
         };
-        let loaded = match import::load_path(&path) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = writeln!(err, "bulwark: error: {ecosystem}: {e}");
-                failed.push(ecosystem.clone());
-                continue;
-            }
-        };
-        // Data we do not control: a few bad records must not stop the update.
-        check_invalid(&url, &loaded, true)?;
         let info = SourceInfo {
             name,
             location: url,
@@ -332,10 +354,17 @@ fn update(db: &Path, args: &DbUpdateArgs) -> anyhow::Result<u8> {
             last_modified,
             sha256: Some(sha256),
             imported_at: now(),
-            invalid: loaded.invalid.len() as u64,
             ..SourceInfo::default()
         };
-        let stored = writer.add_source(info, loaded.records)?;
+        // Data we do not control: a few bad records must not stop the update.
+        let stored = match import_source(&mut writer, &path, info, true) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "bulwark: error: {ecosystem}: {e:#}");
+                failed.push(ecosystem.clone());
+                continue;
+            }
+        };
         changed = true;
         if !args.quiet {
             let _ = writeln!(
@@ -345,7 +374,7 @@ fn update(db: &Path, args: &DbUpdateArgs) -> anyhow::Result<u8> {
             );
         }
     }
-    if changed || !db.exists() {
+    if changed {
         writer.commit()?;
     }
     if !args.quiet {
