@@ -4,6 +4,7 @@
 mod bench;
 mod bench_image;
 mod bench_secrets;
+mod bench_vuln;
 mod codegen;
 mod demo_image;
 
@@ -24,8 +25,8 @@ Tasks:
                      (--check: fail if the committed archive is stale)
   fuzz [--seconds N] [--target T]
                      run a cargo-fuzz target (manifest_loader, secret_scanner,
-                     secret_rules, archive, image_layer, catalogers; default
-                     manifest_loader, 60 s)
+                     secret_rules, archive, image_layer, catalogers, advisories,
+                     vex_sbom, versions; default manifest_loader, 60 s)
   bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
   bench-image [--runs N]
                      benchmark an image scan against the gzip -dc floor, and memory on a
@@ -33,6 +34,9 @@ Tasks:
   bench-secrets [--runs N]
                      benchmark the secret scanner against Kingfisher and Betterleaks
                      (accuracy on ../shared/secrets, throughput on local source trees)
+  bench-vuln [--runs N]
+                     benchmark vulnerability scanning: importing ../shared/vulndata, matching
+                     an inventory in process, and an image scan against the gzip -dc floor
   setup              install what the test suite needs (cargo-fuzz; Debian packages as root)
 ";
 
@@ -57,6 +61,9 @@ fn main() -> anyhow::Result<()> {
         "bench" => bench::run(&root, flag_value(rest, "--runs")?.unwrap_or(5)),
         "bench-image" => bench_image::run(&root, flag_value(rest, "--runs")?.unwrap_or(5)),
         "bench-secrets" => bench_secrets::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
+        "bench-vuln" => bench_vuln::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
+        // Internal to bench-vuln, which runs it from a release build: times the matcher.
+        "bench-vuln-match" => bench_vuln::match_child(rest),
         "setup" => setup(),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -118,16 +125,24 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
 }
 
-/// Debian packages the suite needs, each with the command that shows it is already there: a
-/// C++ compiler for libFuzzer, git for the `--git-history` tests, a registry, skopeo and
-/// htpasswd for the registry-pull tests, rpm (rpmbuild) to build a real RPM database.
+/// Debian packages the suite needs, each with a shell command that succeeds when it is already
+/// there: a C++ compiler for libFuzzer, git for the `--git-history` tests, a registry, skopeo
+/// and htpasswd for the registry-pull tests, rpm (rpmbuild) to build a real RPM database,
+/// dpkg and Python's `packaging` and `yaml` for the independent vulnerability oracle and the
+/// dpkg ordering property test.
 const APT_PACKAGES: &[(&str, &str)] = &[
-    ("g++", "g++"),
-    ("git", "git"),
-    ("rpm", "rpmbuild"),
-    ("docker-registry", "docker-registry"),
-    ("skopeo", "skopeo"),
-    ("apache2-utils", "htpasswd"),
+    ("g++", "command -v g++"),
+    ("git", "command -v git"),
+    ("rpm", "command -v rpmbuild"),
+    ("docker-registry", "command -v docker-registry"),
+    ("skopeo", "command -v skopeo"),
+    ("apache2-utils", "command -v htpasswd"),
+    ("dpkg", "command -v dpkg"),
+    (
+        "python3-packaging",
+        "/usr/bin/python3 -c 'import packaging'",
+    ),
+    ("python3-yaml", "/usr/bin/python3 -c 'import yaml'"),
 ];
 
 /// The cargo-fuzz release the fuzz task uses.
@@ -138,7 +153,7 @@ fn setup() -> anyhow::Result<()> {
         .iter()
         .filter(|(_, command)| {
             !Command::new("sh")
-                .args(["-c", &format!("command -v {command}")])
+                .args(["-c", command])
                 .output()
                 .is_ok_and(|o| o.status.success())
         })
@@ -205,6 +220,9 @@ const FUZZ_SMOKE: &[(&str, u64)] = &[
     ("archive", 15),
     ("image_layer", 20),
     ("catalogers", 20),
+    ("advisories", 20),
+    ("vex_sbom", 20),
+    ("versions", 15),
 ];
 
 /// Seed directories per target: the project's fixtures and the shared data, read in place
@@ -217,7 +235,13 @@ fn fuzz_seeds(target: &str) -> &'static [&'static str] {
         ],
         "secret_rules" => &["crates/bulwark-secrets/rules"],
         "archive" => &["../shared/images"],
-        "image_layer" | "catalogers" => &[],
+        // Versions are short: the long fixture files would only slow every run down.
+        "image_layer" | "catalogers" | "versions" => &[],
+        "advisories" => &[
+            "../shared/vulndata/osv/kubernetes",
+            "../shared/vulndata/osv-yaml/PyPI/aiohttp",
+        ],
+        "vex_sbom" => &["crates/bulwark-image/tests/data/sbom"],
         _ => &[
             "crates/bulwark-checks/tests/fixtures",
             "examples/demo",

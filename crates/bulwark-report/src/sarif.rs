@@ -178,6 +178,10 @@ fn result_json(f: &Finding, rule_index: usize, suppression: Option<Value>) -> Va
             "standards": f.standards,
         },
     });
+    if let Some(v) = &f.vulnerability {
+        // The package, versions, fix and scores, as in the JSON report.
+        result["properties"]["vulnerability"] = json!(v);
+    }
     if !f.commits.is_empty() {
         result["properties"]["commits"] = json!(f.commits);
     }

@@ -250,6 +250,19 @@ impl Database {
         Ok(out)
     }
 
+    /// The ecosystems that have advisories (cheap: read from the index, not counted).
+    pub fn ecosystem_names(&self) -> Result<Vec<String>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT ecosystem FROM affected")
+            .map_err(sqlite(&self.path))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sqlite(&self.path))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sqlite(&self.path))
+    }
+
     /// The sources.
     pub fn sources(&self) -> Result<Vec<SourceInfo>, DbError> {
         let mut stmt = self

@@ -175,7 +175,7 @@ pub fn range_affects(scheme: Scheme, range: &StoredRange, version: &str) -> Opti
         }
     };
     let mut events: Vec<&Event> = range.events.iter().collect();
-    events.sort_by(|a, b| cmp(a.version(), b.version()));
+    sort_tolerantly(&mut events, |a, b| cmp(a.version(), b.version()));
     let limits: Vec<&str> = events
         .iter()
         .filter_map(|e| match e {
@@ -209,6 +209,36 @@ pub fn range_affects(scheme: Scheme, range: &StoredRange, version: &str) -> Opti
         _ => None,
     });
     Some(fixed)
+}
+
+/// Sorts stably by `cmp`, as `sort_by` does, but without trusting `cmp` to be a total order:
+/// `sort_by` may panic when it is not, and Maven's order is not transitive on odd versions
+/// (nor is `ComparableVersion`), nor Packagist's with a `#` (nor PHP's `version_compare`).
+/// Such an order gives some order of the items, never a panic. A bottom-up merge sort.
+fn sort_tolerantly<T: Copy>(items: &mut Vec<T>, cmp: impl Fn(T, T) -> Ordering) {
+    let mut merged = Vec::with_capacity(items.len());
+    let mut width = 1;
+    while width < items.len() {
+        merged.clear();
+        for chunk in items.chunks(2 * width) {
+            let (left, right) = chunk.split_at(width.min(chunk.len()));
+            let (mut l, mut r) = (0, 0);
+            while l < left.len() && r < right.len() {
+                // Ties take the left item, which keeps the sort stable.
+                if cmp(right[r], left[l]) == Ordering::Less {
+                    merged.push(right[r]);
+                    r += 1;
+                } else {
+                    merged.push(left[l]);
+                    l += 1;
+                }
+            }
+            merged.extend_from_slice(&left[l..]);
+            merged.extend_from_slice(&right[r..]);
+        }
+        std::mem::swap(items, &mut merged);
+        width *= 2;
+    }
 }
 
 /// One advisory's verdict on one package: affected or not, and the fix.
@@ -271,9 +301,7 @@ pub fn scan(
     let mut stats = MatchStats::default();
     let mut known: BTreeSet<String> = BTreeSet::new();
     for db in dbs {
-        for (ecosystem, _) in db.ecosystems()? {
-            known.insert(ecosystem);
-        }
+        known.extend(db.ecosystem_names()?);
     }
     let mut unsupported: BTreeSet<String> = BTreeSet::new();
     let mut cache: HashMap<(String, String), Vec<StoredAffected>> = HashMap::new();
@@ -566,6 +594,22 @@ fn finding(
             package.name
         ),
     };
+    // Both ratings, where there are: the computed CVSS score and the distribution's own.
+    let mut ratings: Vec<String> = Vec::new();
+    if let Some(c) = cvss.first() {
+        ratings.push(format!("CVSS {} {:.1}", c.version, c.score));
+    }
+    if let Some(v) = &vendor_severity {
+        ratings.push(v.clone());
+    }
+    if confidence == Confidence::Low {
+        ratings.push("low confidence".to_owned());
+    }
+    let message = if ratings.is_empty() {
+        message
+    } else {
+        format!("{message} ({})", ratings.join("; "))
+    };
     let remediation = match (&fixed, is_os) {
         (Some(f), true) => format!(
             "Rebuild the image on a base with {} {f} or later (upgrade the {} package); replace running containers rather than patching them.",
@@ -673,6 +717,53 @@ mod tests {
     #[allow(clippy::option_option)] // the function under test's own shape
     fn affects(scheme: Scheme, r: &StoredRange, v: &str) -> Option<Option<String>> {
         range_affects(scheme, r, v)
+    }
+
+    #[test]
+    fn a_range_in_an_intransitive_order_does_not_panic() {
+        // Regression (fuzz target `versions`): Maven's order, like `ComparableVersion`, is not
+        // transitive (`1-0.1 = 1` but `1-0.1 > 1-a > 1`), and `sort_by` panicked on it once a
+        // range had more than 20 events to sort.
+        let versions = [
+            "1-0.3", "1-a", "1-sp", "1-0.3", "1-a", "1-sp", "1-0.1", "1", "1-a", "1-a", "1.0",
+            "1.0", "1-sp", "1.0", "1-0.1", "1", "1-0.2", "1-0.1", "1-a", "1-0.2", "1-0.2",
+        ];
+        let events: Vec<(&str, &str)> = versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (if i % 3 == 1 { "introduced" } else { "fixed" }, *v))
+            .collect();
+        let r = range(RangeKind::Ecosystem, &events);
+        for v in versions {
+            let _ = affects(Scheme::Maven, &r, v);
+        }
+        // A total order is sorted as before.
+        let r = range(
+            RangeKind::Ecosystem,
+            &[
+                ("fixed", "2.0"),
+                ("introduced", "1.0"),
+                ("fixed", "1.5"),
+                ("introduced", "1.8"),
+            ],
+        );
+        assert_eq!(affects(Scheme::Maven, &r, "1.2"), Some(Some("1.5".into())));
+        assert_eq!(affects(Scheme::Maven, &r, "1.6"), None);
+        assert_eq!(affects(Scheme::Maven, &r, "1.9"), Some(Some("2.0".into())));
+    }
+
+    proptest::proptest! {
+        /// On a total order the tolerant sort is `sort_by`: stable, and the same order.
+        #[test]
+        fn tolerant_sort_is_sort_by_on_total_orders(
+            keys in proptest::collection::vec(0u8..8, 0..80)
+        ) {
+            let mut ours: Vec<(u8, usize)> = keys.iter().copied().zip(0..).collect();
+            let mut theirs = ours.clone();
+            theirs.sort_by_key(|a| a.0);
+            sort_tolerantly(&mut ours, |a, b| a.0.cmp(&b.0));
+            proptest::prop_assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

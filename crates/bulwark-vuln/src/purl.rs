@@ -77,7 +77,8 @@ const IMAGE_TYPES: &[&str] = &["oci", "docker"];
 pub struct Purl {
     /// The type, lowercased (`deb`, `npm`, `oci` …).
     pub ty: String,
-    /// The namespace, its segments joined by `/` (`debian`, `@angular`, `github.com/a/b`).
+    /// The namespace, its segments joined by `/` (`debian`, `@angular`, `github.com/a/b`); no
+    /// segment is empty.
     pub namespace: Option<String>,
     /// The name.
     pub name: String,
@@ -86,7 +87,7 @@ pub struct Purl {
     /// Qualifiers with lowercased keys, sorted by key; empty values are dropped and a repeated
     /// key keeps its first value.
     pub qualifiers: Vec<(String, String)>,
-    /// The subpath, its segments joined by `/`.
+    /// The subpath, its segments joined by `/`; none is empty, `.` or `..`.
     pub subpath: Option<String>,
 }
 
@@ -159,11 +160,17 @@ impl Purl {
         }
         let namespace = match namespace {
             Some(ns) => {
-                let segments = ns
+                let decoded = ns
                     .split('/')
                     .filter(|s| !s.is_empty())
                     .map(|s| decode(s, "namespace"))
                     .collect::<Result<Vec<_>, _>>()?;
+                // A decoded `%2F` separates segments too, so none is empty.
+                let segments: Vec<&str> = decoded
+                    .iter()
+                    .flat_map(|s| s.split('/'))
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 Some(segments.join("/")).filter(|n| !n.is_empty())
             }
             None => None,
@@ -360,8 +367,11 @@ fn parse_subpath(s: &str) -> Result<Option<String>, PurlError> {
     let mut segments = Vec::new();
     for segment in s.split('/') {
         let segment = decode(segment, "subpath")?;
-        if !segment.is_empty() && segment != "." && segment != ".." {
-            segments.push(segment);
+        // A decoded `%2F` separates segments too.
+        for part in segment.split('/') {
+            if !part.is_empty() && part != "." && part != ".." {
+                segments.push(part.to_owned());
+            }
         }
     }
     Ok(Some(segments.join("/")).filter(|s| !s.is_empty()))
@@ -479,6 +489,26 @@ mod tests {
         ] {
             assert_eq!(p(s).to_string(), s);
             assert_eq!(p(&p(s).to_string()), p(s));
+        }
+    }
+
+    #[test]
+    fn an_encoded_slash_separates_segments() {
+        // Regression (the `vex_sbom` fuzz target's round-trip check): a `%2F` decoded into a
+        // namespace or subpath segment made empty, `.` or `..` segments that the canonical form
+        // then spelled out, so `pkg:npm/%2F/x` printed as `pkg:npm///x`, which reads back
+        // without a namespace.
+        for (s, namespace, subpath) in [
+            ("pkg:npm/%2F/x", None, None),
+            ("pkg:npm/%2Fa%2F%2Fb/x", Some("a/b"), None),
+            ("pkg:golang/github.com%2Fa/b", Some("github.com/a"), None),
+            ("pkg:t/a/b#a%2F..", Some("a"), Some("a")),
+            ("pkg:t/b#%2F.%2Fc%2F", None, Some("c")),
+        ] {
+            let purl = p(s);
+            assert_eq!(purl.namespace.as_deref(), namespace, "{s}");
+            assert_eq!(purl.subpath.as_deref(), subpath, "{s}");
+            assert_eq!(p(&purl.to_string()), purl, "{s}");
         }
     }
 

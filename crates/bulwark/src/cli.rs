@@ -75,8 +75,8 @@ pub struct DbImportArgs {
     #[arg(value_name = "PATH|URL", required = true)]
     pub sources: Vec<String>,
 
-    /// The source name to store them under [default: the file or directory name]. With
-    /// several sources, each keeps its own name.
+    /// The source name to store them under [default: the absolute path, or the URL]. Only
+    /// with one source.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 

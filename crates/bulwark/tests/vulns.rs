@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 mod common;
-use common::{assert_valid, cyclonedx_validator, json, repo_root, run, shared_with, stderr};
+use common::{
+    assert_valid, cyclonedx_validator, json, repo_root, run, shared_with, stderr, validator,
+};
 
 /// ../shared, which CI provides beside the repository.
 fn shared() -> PathBuf {
@@ -410,6 +412,17 @@ fn cyclonedx_vulnerabilities_and_sarif() {
     let sarif = json(&out);
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 15);
+    assert!(results.iter().all(|r| {
+        r["properties"]["category"] == "vulnerability"
+            && r["properties"]["vulnerability"]["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:"))
+    }));
+    assert_valid(
+        &validator(&shared().join("schemas/sarif-2.1.0/sarif-schema-2.1.0.json")),
+        &sarif,
+        "the SARIF log",
+    );
 }
 
 /// `db import` refuses a source with invalid records (file and line named, nothing written),
