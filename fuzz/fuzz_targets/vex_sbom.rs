@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use bulwark_image::sbom;
+use bulwark_model::purl::Purl;
 use bulwark_vuln::ignore;
-use bulwark_vuln::purl::Purl;
 use bulwark_vuln::vex::{self, VexDocument};
 use libfuzzer_sys::fuzz_target;
 
@@ -81,7 +81,10 @@ fn check_purl(s: &str) {
         return;
     };
     assert!(!purl.name.is_empty());
-    assert!(purl.matches(&purl), "{s:?} does not match itself");
+    assert!(
+        bulwark_vuln::purl::matches(&purl, &purl),
+        "{s:?} does not match itself"
+    );
     let canonical = purl.to_string();
     let again = Purl::parse(&canonical)
         .unwrap_or_else(|e| panic!("{s:?}: canonical form {canonical:?} does not parse: {e}"));

@@ -15,35 +15,12 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
 
+use crate::measure::{self, Measure, median};
 use crate::run as run_cmd;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
-}
-
-/// Wall seconds and peak RSS (MB) of a command, from GNU time.
-fn timed(cmd: &mut Command, times: &Path) -> anyhow::Result<(f64, f64)> {
-    let mut wrapper = Command::new("/usr/bin/time");
-    wrapper
-        .args(["-f", "%e %M", "-o"])
-        .arg(times)
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let status = wrapper.status().context("running /usr/bin/time")?;
-    if !matches!(status.code(), Some(0..=1)) {
-        bail!(
-            "{} failed: {status}",
-            Path::new(cmd.get_program()).display()
-        );
-    }
-    let text = std::fs::read_to_string(times)?;
-    let mut parts = text.lines().last().unwrap_or_default().split_whitespace();
-    let wall: f64 = parts.next().unwrap_or("0").parse()?;
-    let rss: f64 = parts.next().unwrap_or("0").parse::<f64>()? / 1024.0;
-    Ok((wall, rss))
+/// Wall seconds and peak RSS (MB) of a command, from GNU time; exit status 1 is not a failure.
+fn timed(cmd: &Command, times: &Path) -> anyhow::Result<Measure> {
+    measure::timed(cmd, times, |code| matches!(code, 0 | 1))
 }
 
 /// Seconds `gzip -dc` takes over every gzip member of the OCI archive at `image`.
@@ -231,16 +208,19 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
     let (mut floors, mut walls, mut rss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
         floors.push(gzip_floor(&image)?);
-        let (w, r) = timed(&mut scan(&image), &times)?;
-        walls.push(w);
-        rss.push(r);
+        let m = timed(&scan(&image), &times)?;
+        walls.push(m.wall);
+        rss.push(m.rss_mb);
     }
     let (floor, wall, peak) = (median(floors), median(walls), median(rss));
 
     let generated: PathBuf = work.join("generated");
     let bytes = generate(&generated, 8, 256)?;
     let compressed = tree_size(&generated.join("blobs"));
-    let (big_wall, big_rss) = timed(&mut scan(&generated), &times)?;
+    let Measure {
+        wall: big_wall,
+        rss_mb: big_rss,
+    } = timed(&scan(&generated), &times)?;
     let uncompressed = if bytes > 0 {
         bytes
     } else {

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 
+use crate::measure::{self, Measure, median};
 use crate::run as run_cmd;
 
 /// The peer releases the issue names.
@@ -96,47 +97,10 @@ fn invocation(bins: &Bins, tool: Tool, dir: &Path, out: &Path, threads: usize) -
     c
 }
 
-struct Measure {
-    wall: f64,
-    rss_mb: f64,
-}
-
 /// Runs `cmd` under GNU time. Exit codes that mean "found something" are not failures
 /// (Kingfisher exits 200, bulwark 2 when some input is unusable).
-fn timed(cmd: &mut Command, times: &Path) -> anyhow::Result<Measure> {
-    let mut wrapper = Command::new("/usr/bin/time");
-    wrapper
-        .args(["-f", "%e %M", "-o"])
-        .arg(times)
-        .arg(cmd.get_program());
-    wrapper.args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            wrapper.env(k, v);
-        }
-    }
-    wrapper.stdout(Stdio::null()).stderr(Stdio::null());
-    let status = wrapper
-        .status()
-        .context("running /usr/bin/time (Debian package `time`)")?;
-    if !matches!(status.code(), Some(0..=2 | 200..=205)) {
-        bail!(
-            "{} failed: {status}",
-            Path::new(cmd.get_program()).display()
-        );
-    }
-    let text = std::fs::read_to_string(times).context("reading time output")?;
-    let last = text.lines().last().unwrap_or_default();
-    let mut parts = last.split_whitespace();
-    Ok(Measure {
-        wall: parts.next().unwrap_or("0").parse().context("wall time")?,
-        rss_mb: parts
-            .next()
-            .unwrap_or("0")
-            .parse::<f64>()
-            .context("max RSS")?
-            / 1024.0,
-    })
+fn timed(cmd: &Command, times: &Path) -> anyhow::Result<Measure> {
+    measure::timed(cmd, times, |code| matches!(code, 0..=2 | 200..=205))
 }
 
 fn ensure_peers(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
@@ -236,11 +200,6 @@ fn throughput_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
-}
-
 fn findings_in(tool: Tool, out: &Path) -> usize {
     let Ok(text) = std::fs::read_to_string(out) else {
         return 0;
@@ -286,7 +245,7 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
             Tool::Betterleaks,
         ] {
             let out = work.join(format!("{corpus}-{}.json", slug(tool.name())));
-            let m = timed(&mut invocation(&bins, tool, &files, &out, 0), &times)?;
+            let m = timed(&invocation(&bins, tool, &files, &out, 0), &times)?;
             let s = score(&shared, corpus, &out, &[])?;
             let extra = |flags: &[&str]| -> anyhow::Result<String> {
                 if corpus != "k8s-config-corpus" {
@@ -337,7 +296,7 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
                 found = 0;
                 for (i, d) in dirs.iter().enumerate() {
                     let out = work.join(format!("tp-{}-{i}.json", slug(tool.name())));
-                    let m = timed(&mut invocation(&bins, tool, d, &out, threads), &times)?;
+                    let m = timed(&invocation(&bins, tool, d, &out, threads), &times)?;
                     wall += m.wall;
                     peak = peak.max(m.rss_mb);
                     found += findings_in(tool, &out);

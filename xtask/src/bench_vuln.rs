@@ -30,6 +30,7 @@ use bulwark_model::Package;
 use bulwark_vuln::db::Database;
 use bulwark_vuln::matcher;
 
+use crate::measure::{self, median};
 use crate::run as run_cmd;
 
 /// The heading of this benchmark's section in docs/BENCHMARKS.md.
@@ -55,11 +56,6 @@ const SCAN_TARGET_RATIO: f64 = 1.5;
 /// The vulnerability scanners a peer ratio could come from, as `command -v` finds them.
 const PEERS: &[&str] = &["trivy", "grype", "osv-scanner"];
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
-}
-
 fn best(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::INFINITY, f64::min)
 }
@@ -68,37 +64,11 @@ fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "FAIL" }
 }
 
-/// Wall seconds and peak RSS (MB) of one run of a command, from GNU time. Exit status 1 (the
-/// scanners' "found something") is not a failure.
+/// Wall seconds and peak RSS (MB) of one run of a command. Exit status 1 (the scanners' "found
+/// something") is not a failure.
 fn timed(cmd: &Command, times: &Path) -> anyhow::Result<(f64, f64)> {
-    let mut wrapper = Command::new("/usr/bin/time");
-    wrapper
-        .args(["-f", "%e %M", "-o"])
-        .arg(times)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            wrapper.env(k, v);
-        }
-    }
-    wrapper.stdout(Stdio::null()).stderr(Stdio::null());
-    let status = wrapper
-        .status()
-        .context("running /usr/bin/time (Debian package `time`)")?;
-    if !matches!(status.code(), Some(0..=1)) {
-        bail!("{} failed: {status}", crate::show(cmd));
-    }
-    let text = std::fs::read_to_string(times).context("reading GNU time's output")?;
-    let mut parts = text.lines().last().unwrap_or_default().split_whitespace();
-    let wall: f64 = parts.next().unwrap_or("0").parse().context("wall time")?;
-    let rss = parts
-        .next()
-        .unwrap_or("0")
-        .parse::<f64>()
-        .context("max RSS")?
-        / 1024.0;
-    Ok((wall, rss))
+    let m = measure::timed(cmd, times, |code| matches!(code, 0 | 1))?;
+    Ok((m.wall, m.rss_mb))
 }
 
 /// Best wall time and largest peak RSS of `runs` runs.

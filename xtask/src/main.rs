@@ -7,6 +7,7 @@ mod bench_secrets;
 mod bench_vuln;
 mod codegen;
 mod demo_image;
+mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

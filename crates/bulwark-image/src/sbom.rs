@@ -42,6 +42,7 @@
 
 use std::collections::HashSet;
 
+use bulwark_model::purl::{Purl, pep503};
 use bulwark_model::{Ecosystem, Package};
 use serde_json::Value;
 
@@ -455,7 +456,7 @@ fn package(
     cataloger: &str,
     label: &str,
 ) -> Option<Package> {
-    let purl = Purl::parse(purl_text)?;
+    let purl = Purl::parse(purl_text).ok()?;
     let ecosystem = ecosystem(&purl.ty)?;
     let from_purl = match (ecosystem, purl.namespace.as_deref()) {
         (Ecosystem::Npm, Some(scope)) if scope.starts_with('@') => format!("{scope}/{}", purl.name),
@@ -523,24 +524,6 @@ fn same_name(ecosystem: Ecosystem, theirs: &str, ours: &str) -> bool {
     }
 }
 
-/// PEP 503: lowercase, and every run of `-`, `_` and `.` becomes one `-`.
-fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_run {
-                out.push('-');
-            }
-            in_run = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_run = false;
-        }
-    }
-    out
-}
-
 /// The source package Syft's `upstream` qualifier names: `glibc`, `bash@5.2.15-2`, or an RPM's
 /// source file `openssl-3.0.7-24.el9.src.rpm` (whose version takes the binary's epoch, as the
 /// RPM cataloger records it).
@@ -578,114 +561,6 @@ fn upstream_source(
             None,
         ),
     }
-}
-
-/// The parts of a purl this reader needs, percent-decoded. (The vulnerability crate has the
-/// full parser; engines do not depend on each other, so this one is small and private.)
-struct Purl {
-    ty: String,
-    namespace: Option<String>,
-    name: String,
-    version: Option<String>,
-    qualifiers: Vec<(String, String)>,
-}
-
-impl Purl {
-    /// Parses `s` as the purl specification says (subpath dropped); an `@` separates the
-    /// version only when no `/` follows it.
-    fn parse(s: &str) -> Option<Purl> {
-        if s.len() > 64 * 1024 {
-            return None;
-        }
-        let s = s.trim();
-        let s = s.rsplit_once('#').map_or(s, |(rest, _)| rest);
-        let (rest, qualifiers) = match s.rsplit_once('?') {
-            Some((rest, q)) => {
-                let mut pairs = Vec::new();
-                for pair in q.split('&') {
-                    if let Some((k, v)) = pair.split_once('=') {
-                        let v = decode(v)?;
-                        if !v.is_empty() {
-                            pairs.push((k.trim().to_ascii_lowercase(), v));
-                        }
-                    }
-                }
-                (rest, pairs)
-            }
-            None => (s, Vec::new()),
-        };
-        let (scheme, rest) = rest.split_once(':')?;
-        if !scheme.eq_ignore_ascii_case("pkg") {
-            return None;
-        }
-        let (ty, rest) = rest.trim_start_matches('/').split_once('/')?;
-        if ty.is_empty()
-            || !ty
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-'))
-        {
-            return None;
-        }
-        let (rest, version) = match rest.rfind('@') {
-            Some(at) if !rest[at + 1..].contains('/') => (
-                &rest[..at],
-                Some(decode(&rest[at + 1..])?).filter(|v| !v.is_empty()),
-            ),
-            _ => (rest, None),
-        };
-        let rest = rest.trim_end_matches('/');
-        let (namespace, name) = match rest.rsplit_once('/') {
-            Some((ns, name)) => {
-                let segments = ns
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(decode)
-                    .collect::<Option<Vec<_>>>()?;
-                (Some(segments.join("/")).filter(|n| !n.is_empty()), name)
-            }
-            None => (None, rest),
-        };
-        let name = decode(name)?;
-        if name.is_empty() {
-            return None;
-        }
-        Some(Purl {
-            ty: ty.to_ascii_lowercase(),
-            namespace,
-            name,
-            version,
-            qualifiers,
-        })
-    }
-
-    fn qualifier(&self, key: &str) -> Option<&str> {
-        self.qualifiers
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Percent-decodes `s`, or `None` if an escape is malformed or the result is not UTF-8.
-fn decode(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return Some(s.to_owned());
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = |j: usize| bytes.get(j).and_then(|b| char::from(*b).to_digit(16));
-            let byte = hex(i + 1)? * 16 + hex(i + 2)?;
-            out.push(u8::try_from(byte).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -1199,38 +1074,25 @@ mod tests {
     }
 
     #[test]
-    fn parses_purls_as_the_catalogers_write_them() {
-        let p = Purl::parse("pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?arch=amd64&distro=debian-12")
-            .expect("a purl");
-        assert_eq!(
-            (
-                p.ty.as_str(),
-                p.namespace.as_deref(),
-                p.name.as_str(),
-                p.version.as_deref()
-            ),
-            ("deb", Some("debian"), "zlib1g", Some("1:1.2.13.dfsg-1"))
+    fn reads_purls_as_the_vulnerability_engine_does() {
+        // One purl parser (`bulwark_model::purl`) for both: a decoded `%2F` separates namespace
+        // segments and empty ones are dropped, where this reader once kept them (`@//x`); a
+        // subpath is decoded too, so a malformed one makes the purl invalid.
+        let inv = inventory(
+            "slashes.cdx.json",
+            r#"{
+              "bomFormat": "CycloneDX", "specVersion": "1.5",
+              "components": [
+                {"type": "library", "purl": "pkg:npm/%2F/x@1.0.0"},
+                {"type": "library", "purl": "pkg:npm/%40scope%2F/y@2.0.0"},
+                {"type": "library", "purl": "pkg:golang/github.com%2Fa/b@v1.0.0#sub"},
+                {"type": "library", "purl": "pkg:npm/z@3.0.0#%zz"}
+              ]
+            }"#,
         );
-        assert_eq!(p.qualifier("distro"), Some("debian-12"));
-        let p = Purl::parse("pkg:npm/@types/node").expect("a purl");
-        assert_eq!(p.namespace.as_deref(), Some("@types"));
-        assert_eq!(p.version, None);
-        let p =
-            Purl::parse("pkg:golang/github.com/a/b/c@v1.0.0%2Bincompatible#sub").expect("a purl");
-        assert_eq!(p.namespace.as_deref(), Some("github.com/a/b"));
-        assert_eq!(p.version.as_deref(), Some("v1.0.0+incompatible"));
-        for bad in [
-            "",
-            "pkg:",
-            "pkg:npm",
-            "pkg:npm/",
-            "pkg:n$m/x",
-            "npm/x",
-            "pkg:npm/x%4",
-            "pkg:npm/%C3",
-        ] {
-            assert!(Purl::parse(bad).is_none(), "{bad}");
-        }
+        let names: Vec<&str> = inv.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["x", "@scope/y", "github.com/a/b"]);
+        assert_eq!(inv.skipped, 1);
     }
 
     /// A small deterministic generator (xorshift), so the fuzz-style tests need no extra crate.

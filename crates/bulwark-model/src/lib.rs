@@ -2,13 +2,16 @@
 //! the versioned report.
 //!
 //! This crate is the contract between the engines (which produce [`Finding`]s) and the renderers
-//! and integrations (which consume a [`Report`]). It does no I/O and depends on no other workspace
-//! crate. The JSON form of [`Report`] is documented in `docs/report-format.md`, and its JSON Schema
-//! (`docs/report.schema.json`) is generated from these types by `cargo xtask codegen`.
+//! and integrations (which consume a [`Report`]). It also holds what several engines must read
+//! alike: package URLs ([`purl`]) and timestamps ([`time`]). It does no I/O and depends on no
+//! other workspace crate. The JSON form of [`Report`] is documented in `docs/report-format.md`,
+//! and its JSON Schema (`docs/report.schema.json`) is generated from these types by
+//! `cargo xtask codegen`.
 
 mod finding;
 mod fingerprint;
 mod package;
+pub mod purl;
 mod report;
 mod severity;
 pub mod time;

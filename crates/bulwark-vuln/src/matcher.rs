@@ -21,6 +21,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use bulwark_model::purl::Purl;
 use bulwark_model::{
     Category, Confidence, CvssScore, Ecosystem, Finding, Fingerprint, FixStatus, Location, Package,
     Severity, Vulnerability,
@@ -66,40 +67,10 @@ pub struct LookupKey {
     pub version: String,
 }
 
-fn qualifier<'a>(purl: &'a str, key: &str) -> Option<&'a str> {
-    let query = purl.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or(query);
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then_some(v)
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The OSV ecosystem of a distribution, from a purl `distro` qualifier (`debian-12`,
-/// `alpine-3.18.9`, `ubuntu-22.04`, `wolfi`).
+/// The OSV ecosystem of a distribution, from a purl `distro` qualifier's (decoded) value
+/// (`debian-12`, `alpine-3.18.9`, `ubuntu-22.04`, `wolfi`).
 pub fn distro_ecosystem(distro: &str) -> Option<String> {
-    let distro = percent_decode(distro).to_ascii_lowercase();
+    let distro = distro.to_ascii_lowercase();
     let (id, version) = match distro.split_once('-') {
         Some((id, v)) => (id.to_owned(), v.to_owned()),
         None => (distro.clone(), String::new()),
@@ -132,7 +103,8 @@ pub fn lookup_key(package: &Package) -> Option<LookupKey> {
     };
     Some(match package.ecosystem {
         Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm => {
-            let ecosystem = distro_ecosystem(qualifier(&package.purl, "distro")?)?;
+            let purl = Purl::parse(&package.purl).ok()?;
+            let ecosystem = distro_ecosystem(purl.qualifier("distro")?)?;
             let name = package.source_name.as_deref().unwrap_or(&package.name);
             let version = package
                 .source_version

@@ -11,7 +11,7 @@
 //! # What a statement applies to
 //!
 //! Every statement is reduced to the package purls it covers ([`VexStatement::products`]; empty
-//! means every package of the scan). A product matches a package as [`Purl::matches`] says:
+//! means every package of the scan). A product matches a package as [`crate::purl::matches`] says:
 //! same type, namespace and name (normalised per type), the same version if the product gives
 //! one, the same qualifiers where the product gives them.
 //!
@@ -52,15 +52,14 @@
 //! # Bounds
 //!
 //! Documents over [`MAX_DOCUMENT_SIZE`] are refused before parsing; serde_json's recursion limit
-//! caps nesting; purls are bounded by [`crate::purl::MAX_LEN`]. Lookups scan the statements
+//! caps nesting; purls are bounded by [`purl::MAX_LEN`]. Lookups scan the statements
 //! linearly, comparing vulnerability ids before parsing any purl.
 
 use std::collections::HashMap;
 
+use bulwark_model::purl::{self, Purl};
 use bulwark_model::time::parse_rfc3339;
 use serde_json::{Map, Value};
-
-use crate::purl::{self, Purl};
 
 /// Largest document [`parse`] reads, in bytes.
 pub const MAX_DOCUMENT_SIZE: usize = 256 * 1024 * 1024;
@@ -237,7 +236,7 @@ impl VexStatement {
         };
         self.products
             .iter()
-            .any(|p| Purl::parse(p).is_ok_and(|p| p.matches(package)))
+            .any(|p| Purl::parse(p).is_ok_and(|p| crate::purl::matches(&p, package)))
     }
 }
 

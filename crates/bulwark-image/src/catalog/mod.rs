@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bulwark_model::purl::pep503;
 use bulwark_model::{Ecosystem, Package};
 
 mod apk;
@@ -209,11 +210,11 @@ pub fn catalog(files: &[CatalogFile], binaries: Vec<BinaryPackages>) -> Vec<Pack
     let installed: HashSet<(String, String)> = packages
         .iter()
         .filter(|p| p.cataloger == "python")
-        .map(|p| (python::normalise(&p.name), release_key(&p.version)))
+        .map(|p| (pep503(&p.name), release_key(&p.version)))
         .collect();
     packages.retain(|p| {
         !(python_lock::CATALOGERS.contains(&p.cataloger.as_str())
-            && installed.contains(&(python::normalise(&p.name), release_key(&p.version))))
+            && installed.contains(&(pep503(&p.name), release_key(&p.version))))
     });
     for p in &mut packages {
         if !matches!(

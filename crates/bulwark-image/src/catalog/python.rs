@@ -13,6 +13,7 @@
 //! - Packages under `/usr/lib/python3/dist-packages` are Debian's: they are still reported with
 //!   cataloger `python` (the dpkg package that ships them is reported too).
 
+use bulwark_model::purl::pep503;
 use bulwark_model::{Ecosystem, Package};
 
 use super::purl;
@@ -98,7 +99,7 @@ pub(crate) fn parse(path: &str, data: &[u8], layer: Option<&String>) -> Option<P
         version: version.to_owned(),
         ecosystem: Ecosystem::Pypi,
         cataloger: "python".to_owned(),
-        purl: purl::build("pypi", None, &normalise(name), version, &[]),
+        purl: purl::build("pypi", None, &pep503(name), version, &[]),
         location: location(path).to_owned(),
         layer: layer.cloned(),
         source_name: None,
@@ -106,24 +107,6 @@ pub(crate) fn parse(path: &str, data: &[u8], layer: Option<&String>) -> Option<P
         licenses,
         os_owned: false,
     })
-}
-
-/// PEP 503: lowercase, and every run of `-`, `_` and `.` becomes one `-`.
-pub(crate) fn normalise(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_run {
-                out.push('-');
-            }
-            in_run = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_run = false;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -178,12 +161,6 @@ mod tests {
         let package = package.expect("package");
         assert_eq!(package.location, path);
         assert_eq!(package.version, "1.16.0");
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(normalise("Foo.._-Bar"), "foo-bar");
-        assert_eq!(normalise("Django"), "django");
     }
 
     #[test]

@@ -22,10 +22,11 @@
 //!   inside installed packages and describe those packages' development, not the image.
 //! - The location is the file.
 
+use bulwark_model::purl::pep503;
 use bulwark_model::{Ecosystem, Package};
 use serde_json::Value;
 
-use super::{in_dir, purl, python, toml_lock};
+use super::{in_dir, purl, toml_lock};
 
 /// The names of the catalogers of this module.
 pub(super) const CATALOGERS: &[&str] = &[
@@ -82,7 +83,7 @@ pub(crate) fn parse(kind: Kind, path: &str, data: &[u8], layer: Option<&String>)
         .into_iter()
         .filter(|(name, version)| !name.is_empty() && !version.is_empty())
         .map(|(name, version)| Package {
-            purl: purl::build("pypi", None, &python::normalise(&name), &version, &[]),
+            purl: purl::build("pypi", None, &pep503(&name), &version, &[]),
             name,
             version,
             ecosystem: Ecosystem::Pypi,
