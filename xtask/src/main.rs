@@ -187,30 +187,15 @@ fn ci() -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     setup()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    let clippy = || {
-        let mut cmd = cargo();
-        cmd.args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]);
-        cmd
-    };
-    if let Err(e) = run(&mut clippy()) {
-        // On this machine the first clippy run in a fresh target directory sometimes records
-        // a failed compiler probe (clippy-driver reads another process's compiler output as
-        // its input). Cargo caches the failure, so forget it and try once more; a real lint
-        // failure fails again.
-        if !forget_failed_probe()? {
-            return Err(e);
-        }
-        eprintln!("xtask: clippy's compiler probe failed and was forgotten; running clippy again");
-        run(&mut clippy())?;
-    }
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     run(cargo()
         .args(["doc", "--workspace", "--no-deps", "--locked"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
@@ -226,25 +211,6 @@ fn ci() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Removes `target/.rustc_info.json` when it caches a failed compiler probe that read garbage
-/// as its input (`<anon>`), and says whether it did.
-fn forget_failed_probe() -> anyhow::Result<bool> {
-    let path = Path::new("target/.rustc_info.json");
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(false);
-    };
-    let info: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let poisoned = info["outputs"].as_object().is_some_and(|outputs| {
-        outputs.values().any(|o| {
-            o["success"] == false && o["stderr"].as_str().is_some_and(|e| e.contains("<anon>"))
-        })
-    });
-    if poisoned {
-        std::fs::remove_file(path).context("removing target/.rustc_info.json")?;
-    }
-    Ok(poisoned)
 }
 
 /// The fuzz targets CI runs, and for how long (seconds).
