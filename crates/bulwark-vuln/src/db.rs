@@ -471,6 +471,15 @@ impl Writer {
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
+        // A device, FIFO or directory at the path must never be renamed over.
+        if let Ok(meta) = std::fs::metadata(target)
+            && !meta.is_file()
+        {
+            return Err(DbError::Io {
+                path: target.to_path_buf(),
+                source: std::io::Error::other("not a regular file"),
+            });
+        }
         let temp = with_suffix(target, &format!(".tmp-{}", std::process::id()));
         let _ = std::fs::remove_file(&temp);
         if target.is_file() {
@@ -703,6 +712,27 @@ mod tests {
             .filter(|n| n.contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_writer_never_replaces_what_is_not_a_regular_file() {
+        use std::os::unix::fs::FileTypeExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = Writer::begin(dir.path())
+            .err()
+            .expect("a directory is refused");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo (coreutils) runs");
+        assert!(made.success());
+        assert!(Writer::begin(&fifo).is_err());
+        let kind = std::fs::symlink_metadata(&fifo)
+            .expect("still there")
+            .file_type();
+        assert!(kind.is_fifo(), "the FIFO was replaced");
     }
 
     #[test]

@@ -17,10 +17,29 @@ pub fn use_color(no_color_flag: bool, to_file: bool) -> bool {
 /// Writes `path` atomically: `write` fills a temporary file beside it, which is then renamed
 /// over it, so a reader never sees a half-written report and a failed run leaves any old file
 /// intact.
+///
+/// Only regular files (or paths that do not exist yet) are replaced that way. Anything else
+/// that exists — `/dev/null`, `/dev/stdout`, a FIFO, a socket, a symlink to one — is opened
+/// and written in place: renaming over it would replace a device node with a regular file.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        if meta.is_dir() {
+            anyhow::bail!("{} is a directory", path.display());
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        return write(&mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("writing {}", path.display()));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

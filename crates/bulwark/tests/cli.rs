@@ -565,6 +565,65 @@ fn config_file_sets_defaults_and_ignores() {
     );
 }
 
+/// `-o` to something that is not a regular file (a FIFO, a device such as `/dev/null`) writes
+/// into it: the atomic rename used for files must never replace it.
+#[test]
+fn output_to_fifos_and_devices_writes_in_place() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("report.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo (coreutils) runs")
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the FIFO"))
+    };
+    let out = run(bulwark()
+        .args(["scan", "examples/demo", "-f", "json", "-o"])
+        .arg(&fifo));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Checked before waiting for the reader, which would wait forever on a replaced FIFO.
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .expect("still there")
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced by a regular file"
+    );
+    let text = reader.join().expect("reader");
+    let report: Value = serde_json::from_str(&text).expect("the report came through the FIFO");
+    assert_eq!(report["tool"]["name"], "bulwark");
+
+    // A character device like /dev/null, made in the temporary directory (needs root, which
+    // CI has; elsewhere this part says why it is skipped).
+    let null = dir.path().join("null");
+    let made = Command::new("mknod")
+        .arg(&null)
+        .args(["c", "1", "3"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipping the device-node half: mknod needs root");
+        return;
+    }
+    for args in [
+        vec!["scan", "examples/demo", "-o"],
+        vec!["sbom", "examples/demo/shop-api.oci.tar", "-o"],
+    ] {
+        let out = run(bulwark().args(&args).arg(&null));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let kind = std::fs::symlink_metadata(&null)
+            .expect("still there")
+            .file_type();
+        assert!(kind.is_char_device(), "{args:?} replaced the device node");
+    }
+}
+
 #[test]
 fn output_file_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().expect("tempdir");
