@@ -70,29 +70,9 @@ pub struct SbomInventory {
 /// Why an SBOM could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
-    /// The document is larger than [`MAX_SBOM_SIZE`].
-    #[error("{label}: {size} bytes, more than the {limit} an SBOM may have")]
-    TooLarge {
-        /// The file.
-        label: String,
-        /// Its size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The document is not JSON (or nests deeper than the parser allows).
-    #[error("{label}:{line}:{column}: not valid JSON")]
-    Json {
-        /// The file.
-        label: String,
-        /// The line of the error (1-based).
-        line: usize,
-        /// The column of the error (1-based).
-        column: usize,
-        /// The parser's error.
-        #[source]
-        source: serde_json::Error,
-    },
+    /// Too large, or not JSON (with the line and column).
+    #[error(transparent)]
+    Document(#[from] bulwark_model::document::DocumentError),
     /// The document is JSON but neither CycloneDX nor SPDX.
     #[error("{label}: not an SBOM (no CycloneDX bomFormat, no SPDX spdxVersion)")]
     NotSbom {
@@ -166,20 +146,7 @@ pub fn read(label: &str, data: &[u8]) -> Result<SbomInventory, SbomError> {
 }
 
 fn read_limited(label: &str, data: &[u8], limit: usize) -> Result<SbomInventory, SbomError> {
-    if data.len() > limit {
-        return Err(SbomError::TooLarge {
-            label: label.to_owned(),
-            size: data.len(),
-            limit,
-        });
-    }
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let doc: Value = serde_json::from_slice(data).map_err(|source| SbomError::Json {
-        label: label.to_owned(),
-        line: source.line(),
-        column: source.column(),
-        source,
-    })?;
+    let doc: Value = bulwark_model::document::read_json(label, data, limit)?;
     let mut reader = Reader {
         label,
         packages: Vec::new(),
@@ -566,6 +533,7 @@ fn upstream_source(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bulwark_model::document::DocumentError;
 
     const SYFT_CYCLONEDX: &str = include_str!("../tests/data/sbom/syft-cyclonedx-1.5.json");
     const TRIVY_CYCLONEDX: &str = include_str!("../tests/data/sbom/trivy-cyclonedx-1.6.json");
@@ -994,11 +962,11 @@ mod tests {
         assert!(
             matches!(
                 err,
-                SbomError::Json {
+                SbomError::Document(DocumentError::Json {
                     line: 3,
                     column: 18,
                     ..
-                }
+                })
             ),
             "{err:?}"
         );
@@ -1038,11 +1006,11 @@ mod tests {
         assert!(
             matches!(
                 err,
-                SbomError::TooLarge {
+                SbomError::Document(DocumentError::TooLarge {
                     size: 10,
                     limit: 9,
                     ..
-                }
+                })
             ),
             "{err:?}"
         );
@@ -1056,7 +1024,10 @@ mod tests {
         }
         deep.push('}');
         let err = read("deep.json", deep.as_bytes()).expect_err("too deep");
-        assert!(matches!(err, SbomError::Json { .. }), "{err:?}");
+        assert!(
+            matches!(err, SbomError::Document(DocumentError::Json { .. })),
+            "{err:?}"
+        );
     }
 
     #[test]

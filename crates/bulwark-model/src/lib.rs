@@ -8,6 +8,7 @@
 //! and its JSON Schema (`docs/report.schema.json`) is generated from these types by
 //! `cargo xtask codegen`.
 
+pub mod document;
 mod finding;
 mod fingerprint;
 mod package;

@@ -108,29 +108,9 @@ pub struct VexDocument {
 /// Why a VEX document could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum VexError {
-    /// The document is larger than [`MAX_DOCUMENT_SIZE`].
-    #[error("{label}: {size} bytes, more than the {limit} a VEX document may have")]
-    TooLarge {
-        /// The file.
-        label: String,
-        /// Its size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The document is not JSON (or nests deeper than the parser allows).
-    #[error("{label}:{line}:{column}: not valid JSON")]
-    Json {
-        /// The file.
-        label: String,
-        /// The line of the error (1-based).
-        line: usize,
-        /// The column of the error (1-based).
-        column: usize,
-        /// The parser's error.
-        #[source]
-        source: serde_json::Error,
-    },
+    /// Too large, or not JSON (with the line and column).
+    #[error(transparent)]
+    Document(#[from] bulwark_model::document::DocumentError),
     /// The document is JSON but neither OpenVEX nor CycloneDX.
     #[error("{label}: not a VEX document (no OpenVEX @context, no CycloneDX bomFormat)")]
     UnknownFormat {
@@ -155,20 +135,7 @@ pub fn parse(label: &str, data: &[u8]) -> Result<VexDocument, VexError> {
 }
 
 fn parse_limited(label: &str, data: &[u8], limit: usize) -> Result<VexDocument, VexError> {
-    if data.len() > limit {
-        return Err(VexError::TooLarge {
-            label: label.to_owned(),
-            size: data.len(),
-            limit,
-        });
-    }
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let doc: Value = serde_json::from_slice(data).map_err(|source| VexError::Json {
-        label: label.to_owned(),
-        line: source.line(),
-        column: source.column(),
-        source,
-    })?;
+    let doc: Value = bulwark_model::document::read_json(label, data, limit)?;
     let reader = Reader { label };
     let statements = if is_openvex_context(&doc["@context"]) {
         reader.openvex(&doc, "")?
@@ -665,6 +632,7 @@ fn resolve(r: &str, refs: &HashMap<String, Target>) -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bulwark_model::document::DocumentError;
     use proptest::prelude::*;
 
     const OPENVEX: &str = r#"{
@@ -1065,11 +1033,11 @@ mod tests {
         assert!(
             matches!(
                 err,
-                VexError::Json {
+                VexError::Document(DocumentError::Json {
                     line: 3,
                     column: 5,
                     ..
-                }
+                })
             ),
             "{err:?}"
         );
@@ -1139,17 +1107,20 @@ mod tests {
         assert!(
             matches!(
                 err,
-                VexError::TooLarge {
+                VexError::Document(DocumentError::TooLarge {
                     size: 100,
                     limit: 99,
                     ..
-                }
+                })
             ),
             "{err:?}"
         );
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let err = parse("deep.json", deep.as_bytes()).expect_err("too deep");
-        assert!(matches!(err, VexError::Json { .. }), "{err:?}");
+        assert!(
+            matches!(err, VexError::Document(DocumentError::Json { .. })),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -56,6 +56,16 @@ fn full_db() -> &'static Path {
     path
 }
 
+/// `bulwark scan --scanners vuln -f FORMAT` of a shared image against [`full_db`]; it must
+/// succeed.
+fn scan_shared(image: &str, format: &str) -> Value {
+    let out = run(bulwark(Some(full_db()))
+        .args(["scan", "--scanners", "vuln", "-f", format])
+        .arg(shared().join(format!("images/{image}.oci.tar"))));
+    assert_eq!(out.status.code(), Some(0), "{image}: {}", stderr(&out));
+    json(&out)
+}
+
 /// Every (ecosystem, package, advisory) a report names, reported or suppressed.
 fn triples(report: &Value) -> BTreeSet<(String, String, String)> {
     let mut out = BTreeSet::new();
@@ -92,7 +102,6 @@ fn vuln_findings(report: &Value) -> Vec<&Value> {
 /// its own semver; the exclusions it makes are written there and in docs/vulnerabilities.md).
 #[test]
 fn shared_images_match_the_independent_oracle() {
-    let db = full_db();
     let dir = tempfile::tempdir().expect("tempdir");
     let images = ["debian-app", "distroless-like", "alpine-base"];
     let mut sboms = Vec::new();
@@ -137,11 +146,7 @@ fn shared_images_match_the_independent_oracle() {
                 )
             })
             .collect();
-        let out = run(bulwark(Some(db))
-            .args(["scan", "--scanners", "vuln", "-f", "json"])
-            .arg(shared().join(format!("images/{image}.oci.tar"))));
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let got: BTreeSet<(String, String, String)> = triples(&json(&out))
+        let got: BTreeSet<(String, String, String)> = triples(&scan_shared(image, "json"))
             .into_iter()
             .filter(|(e, _, _)| matches!(e.as_str(), "deb" | "pypi" | "cargo"))
             .collect();
@@ -163,11 +168,7 @@ fn shared_images_match_the_independent_oracle() {
 /// from the distribution and the same CVE in another advisory are one finding.
 #[test]
 fn findings_carry_package_fix_and_layer() {
-    let out = run(bulwark(Some(full_db()))
-        .args(["scan", "--scanners", "vuln", "-f", "json"])
-        .arg(shared().join("images/debian-app.oci.tar")));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
+    let report = scan_shared("debian-app", "json");
     let findings = vuln_findings(&report);
     // libssl3 is built from openssl: matched by the source package, reported on the binary.
     let ssl: Vec<&&Value> = findings
@@ -354,10 +355,7 @@ fn vex_ignore_file_and_unfixed() {
 fn sboms_are_scan_targets() {
     let db = full_db();
     let image = shared().join("images/debian-app.oci.tar");
-    let out = run(bulwark(Some(db))
-        .args(["scan", "--scanners", "vuln", "-f", "json"])
-        .arg(&image));
-    let from_image = triples(&json(&out));
+    let from_image = triples(&scan_shared("debian-app", "json"));
     assert!(!from_image.is_empty());
     let dir = tempfile::tempdir().expect("tempdir");
     for format in ["cyclonedx", "spdx"] {
@@ -381,11 +379,7 @@ fn sboms_are_scan_targets() {
 /// CycloneDX 1.6 schema; SARIF carries the findings too.
 #[test]
 fn cyclonedx_vulnerabilities_and_sarif() {
-    let out = run(bulwark(Some(full_db()))
-        .args(["scan", "--scanners", "vuln", "-f", "cyclonedx"])
-        .arg(shared().join("images/distroless-like.oci.tar")));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let bom = json(&out);
+    let bom = scan_shared("distroless-like", "cyclonedx");
     assert_valid(&cyclonedx_validator(&shared()), &bom, "the CycloneDX BOM");
     let vulns = bom["vulnerabilities"].as_array().expect("vulnerabilities");
     assert_eq!(vulns.len(), 15, "{vulns:#?}");
@@ -406,10 +400,7 @@ fn cyclonedx_vulnerabilities_and_sarif() {
         "regex 1.5.4: RUSTSEC-2022-0013"
     );
 
-    let out = run(bulwark(Some(full_db()))
-        .args(["scan", "--scanners", "vuln", "-f", "sarif"])
-        .arg(shared().join("images/distroless-like.oci.tar")));
-    let sarif = json(&out);
+    let sarif = scan_shared("distroless-like", "sarif");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 15);
     assert!(results.iter().all(|r| {
