@@ -329,36 +329,6 @@ pub fn match_child(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `doc` with the section under [`HEADING`] (up to the next `## ` heading) replaced by
-/// `section`, or with `section` appended when there is none.
-fn splice(doc: &str, section: &str) -> String {
-    let start = doc
-        .match_indices(HEADING)
-        .map(|(i, _)| i)
-        .find(|&i| i == 0 || doc[..i].ends_with('\n'));
-    if let Some(start) = start {
-        let after = start + HEADING.len();
-        let end = doc[after..]
-            .find("\n## ")
-            .map_or(doc.len(), |i| after + i + 1);
-        let rest = &doc[end..];
-        if rest.is_empty() {
-            format!("{}{section}", &doc[..start])
-        } else {
-            format!("{}{section}\n{rest}", &doc[..start])
-        }
-    } else {
-        let sep = if doc.is_empty() || doc.ends_with("\n\n") {
-            ""
-        } else if doc.ends_with('\n') {
-            "\n"
-        } else {
-            "\n\n"
-        };
-        format!("{doc}{sep}{section}")
-    }
-}
-
 #[allow(clippy::too_many_lines)] // one benchmark, stage after stage, then its report
 pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
     let runs = runs.max(1);
@@ -598,40 +568,8 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
     println!("{section}");
     let doc_path = root.join("docs/BENCHMARKS.md");
     let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
-    std::fs::write(&doc_path, splice(&doc, &section)).context("writing docs/BENCHMARKS.md")?;
+    std::fs::write(&doc_path, measure::splice(&doc, HEADING, &section))
+        .context("writing docs/BENCHMARKS.md")?;
     eprintln!("xtask: updated {}", doc_path.display());
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{HEADING, splice};
-
-    #[test]
-    fn appends_the_section_after_a_blank_line() {
-        let section = format!("{HEADING}\n\nnew\n");
-        assert_eq!(
-            splice("# Benchmarks\n\ntext\n", &section),
-            format!("# Benchmarks\n\ntext\n\n{section}")
-        );
-    }
-
-    #[test]
-    fn replaces_only_its_own_section() {
-        let doc = format!("# B\n\n## Before\n\na\n\n{HEADING}\n\nold\n\n## After\n\nb\n");
-        let section = format!("{HEADING}\n\nnew\n");
-        assert_eq!(
-            splice(&doc, &section),
-            format!("# B\n\n## Before\n\na\n\n{HEADING}\n\nnew\n\n## After\n\nb\n")
-        );
-    }
-
-    #[test]
-    fn replaces_a_last_section_and_is_idempotent() {
-        let section = format!("{HEADING}\n\nnew\n");
-        let doc = format!("# B\n\n{HEADING}\n\nold\nlines\n");
-        let once = splice(&doc, &section);
-        assert_eq!(once, format!("# B\n\n{section}"));
-        assert_eq!(splice(&once, &section), once);
-    }
 }

@@ -2,6 +2,7 @@
 //! point. Run `cargo xtask help`.
 
 mod bench;
+mod bench_cluster;
 mod bench_image;
 mod bench_secrets;
 mod bench_vuln;
@@ -27,7 +28,7 @@ Tasks:
   fuzz [--seconds N] [--target T]
                      run a cargo-fuzz target (manifest_loader, secret_scanner,
                      secret_rules, archive, image_layer, catalogers, advisories,
-                     vex_sbom, versions; default manifest_loader, 60 s)
+                     vex_sbom, versions, cluster_analyses; default manifest_loader, 60 s)
   bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
   bench-image [--runs N]
                      benchmark an image scan against the gzip -dc floor, and memory on a
@@ -38,6 +39,9 @@ Tasks:
   bench-vuln [--runs N]
                      benchmark vulnerability scanning: importing ../shared/vulndata, matching
                      an inventory in process, and an image scan against the gzip -dc floor
+  bench-cluster [--runs N]
+                     benchmark reachability and RBAC analysis of a generated cluster (5,000
+                     pods, 100 namespaces, 1,000 NetworkPolicies, 500 bindings)
   setup              install what the test suite needs (cargo-fuzz; Debian packages as root)
 ";
 
@@ -63,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         "bench-image" => bench_image::run(&root, flag_value(rest, "--runs")?.unwrap_or(5)),
         "bench-secrets" => bench_secrets::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         "bench-vuln" => bench_vuln::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
+        "bench-cluster" => bench_cluster::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         // Internal to bench-vuln, which runs it from a release build: times the matcher.
         "bench-vuln-match" => bench_vuln::match_child(rest),
         "setup" => setup(),
@@ -224,6 +229,7 @@ const FUZZ_SMOKE: &[(&str, u64)] = &[
     ("advisories", 20),
     ("vex_sbom", 20),
     ("versions", 15),
+    ("cluster_analyses", 20),
 ];
 
 /// Seed directories per target: the project's fixtures and the shared data, read in place
@@ -243,6 +249,13 @@ fn fuzz_seeds(target: &str) -> &'static [&'static str] {
             "../shared/vulndata/osv-yaml/PyPI/aiohttp",
         ],
         "vex_sbom" => &["crates/bulwark-image/tests/data/sbom"],
+        "cluster_analyses" => &[
+            "../shared/k8s/netpol-conformance/tests/anp_banp_blog_demo",
+            "../shared/k8s/netpol-conformance/tests/ipblockstest",
+            "../shared/k8s/netpol-conformance/tests/acs-security-demos",
+            "../shared/k8s/real-world/microservices-demo",
+            "../shared/k8s/real-world/kube-prometheus",
+        ],
         _ => &[
             "crates/bulwark-checks/tests/fixtures",
             "examples/demo",

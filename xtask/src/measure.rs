@@ -55,3 +55,72 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
+
+/// `doc` with the section under `heading` (up to the next `## ` heading) replaced by
+/// `section`, or with `section` appended when there is none.
+pub(crate) fn splice(doc: &str, heading: &str, section: &str) -> String {
+    let start = doc
+        .match_indices(heading)
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || doc[..i].ends_with('\n'));
+    if let Some(start) = start {
+        let after = start + heading.len();
+        let end = doc[after..]
+            .find("\n## ")
+            .map_or(doc.len(), |i| after + i + 1);
+        let rest = &doc[end..];
+        if rest.is_empty() {
+            format!("{}{section}", &doc[..start])
+        } else {
+            format!("{}{section}\n{rest}", &doc[..start])
+        }
+    } else {
+        let sep = if doc.is_empty() || doc.ends_with("\n\n") {
+            ""
+        } else if doc.ends_with('\n') {
+            "\n"
+        } else {
+            "\n\n"
+        };
+        format!("{doc}{sep}{section}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::splice;
+
+    const HEADING: &str = "## A benchmark (`cargo xtask bench-x`)";
+
+    fn splice_x(doc: &str, section: &str) -> String {
+        splice(doc, HEADING, section)
+    }
+
+    #[test]
+    fn appends_the_section_after_a_blank_line() {
+        let section = format!("{HEADING}\n\nnew\n");
+        assert_eq!(
+            splice_x("# Benchmarks\n\ntext\n", &section),
+            format!("# Benchmarks\n\ntext\n\n{section}")
+        );
+    }
+
+    #[test]
+    fn replaces_only_its_own_section() {
+        let doc = format!("# B\n\n## Before\n\na\n\n{HEADING}\n\nold\n\n## After\n\nb\n");
+        let section = format!("{HEADING}\n\nnew\n");
+        assert_eq!(
+            splice_x(&doc, &section),
+            format!("# B\n\n## Before\n\na\n\n{HEADING}\n\nnew\n\n## After\n\nb\n")
+        );
+    }
+
+    #[test]
+    fn replaces_a_last_section_and_is_idempotent() {
+        let section = format!("{HEADING}\n\nnew\n");
+        let doc = format!("# B\n\n{HEADING}\n\nold\nlines\n");
+        let once = splice_x(&doc, &section);
+        assert_eq!(once, format!("# B\n\n{section}"));
+        assert_eq!(splice_x(&once, &section), once);
+    }
+}

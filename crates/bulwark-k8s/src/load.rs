@@ -142,6 +142,22 @@ fn extract(path: &Arc<str>, node: Node, out: &mut LoadedFile) {
         let Value::Map(entries) = node.value else {
             return;
         };
+        // A typed list (`PodList`, as the API server returns `GET /api/v1/pods`) leaves out
+        // its items' `apiVersion` and `kind`: they are the list's, minus `List`.
+        let list_kind = entries
+            .iter()
+            .rev()
+            .find(|e| e.key == "kind")
+            .and_then(|e| e.value.as_str())
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty())
+            .map(str::to_string);
+        let list_api_version = entries
+            .iter()
+            .rev()
+            .find(|e| e.key == "apiVersion")
+            .and_then(|e| e.value.as_str())
+            .map(str::to_string);
         let Some(items) = entries.into_iter().rev().find(|e| e.key == "items") else {
             return;
         };
@@ -154,8 +170,21 @@ fn extract(path: &Arc<str>, node: Node, out: &mut LoadedFile) {
             });
             return;
         };
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, mut item) in items.into_iter().enumerate() {
             let item_pos = item.pos;
+            if let (Some(kind), Some(api_version), Value::Map(fields)) =
+                (&list_kind, &list_api_version, &mut item.value)
+            {
+                for (key, text) in [("apiVersion", api_version), ("kind", kind)] {
+                    if !fields.iter().any(|e| e.key == key) {
+                        fields.push(bulwark_yaml::Entry {
+                            key: key.into(),
+                            key_pos: item_pos,
+                            value: Node::plain(text, item_pos),
+                        });
+                    }
+                }
+            }
             match Object::from_node(path.clone(), item, format!("items[{i}].")) {
                 Some(obj) => out.objects.push(obj),
                 None => out.skipped.push(SkippedDocument {
@@ -210,6 +239,18 @@ mod tests {
         assert_eq!(f.objects[0].namespace.as_deref(), Some("x"));
         assert_eq!(f.objects[1].pos().line, 3);
         assert_eq!(f.skipped.len(), 1);
+    }
+
+    #[test]
+    fn typed_lists_lend_their_items_apiversion_and_kind() {
+        let f = load(
+            "pods.yaml",
+            "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a}\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: b}\n",
+        );
+        assert_eq!(f.objects.len(), 2);
+        assert_eq!(&*f.objects[0].kind, "Pod");
+        assert_eq!(&*f.objects[0].api_version, "v1");
+        assert_eq!(&*f.objects[1].kind, "Secret", "an item's own kind wins");
     }
 
     #[test]

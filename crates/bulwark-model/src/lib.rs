@@ -8,6 +8,7 @@
 //! and its JSON Schema (`docs/report.schema.json`) is generated from these types by
 //! `cargo xtask codegen`.
 
+mod analysis;
 pub mod document;
 mod finding;
 mod fingerprint;
@@ -18,6 +19,7 @@ mod severity;
 pub mod time;
 mod vulnerability;
 
+pub use analysis::AnalysisCheck;
 pub use finding::{
     Category, CommitRef, Finding, Location, ResourceRef, Suppression, SuppressionSource, Text,
 };

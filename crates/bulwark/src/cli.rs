@@ -32,6 +32,11 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Manage the vulnerability advisory database: import, update, info.
     Db(DbArgs),
+    /// Who can reach whom: the allowed connections between workloads under the manifests'
+    /// NetworkPolicies (and AdminNetworkPolicies, Ingresses and service-mesh policies).
+    Reach(crate::cmd::reach::ReachArgs),
+    /// Who can do what: the subjects RBAC allows a request (`who-can get secrets -n prod`).
+    WhoCan(crate::cmd::who_can::WhoCanArgs),
 }
 
 /// Where the advisory database is: `--db`, else `BULWARK_DB`, else the cache directory.
@@ -197,7 +202,8 @@ pub struct ScanArgs {
 
     /// Scanners to run, comma-separated [default: all]. Available: misconfig (Kubernetes
     /// manifests, images, Dockerfiles), secret (credentials in any text file), vuln (known
-    /// vulnerabilities in the packages of images, root file systems and SBOMs).
+    /// vulnerabilities in the packages of images, root file systems and SBOMs), network
+    /// (NetworkPolicy reachability), rbac (RBAC permissions), mesh (Istio and Linkerd).
     #[arg(long, value_delimiter = ',', value_name = "SCANNER")]
     pub scanners: Vec<String>,
 

@@ -5,11 +5,13 @@
 //! subcommand's own code on success, 2 on an error (printed with its causes), 0 when stdout was
 //! closed early (`bulwark scan … | head`).
 
+mod analyses;
 mod cli;
 mod cmd;
 mod config;
 mod git_history;
 mod image_scan;
+mod manifests;
 mod output;
 mod targets;
 mod vulns;

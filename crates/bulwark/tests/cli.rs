@@ -446,7 +446,9 @@ fn severity_skip_and_only_filter() {
     let out = run(bulwark().arg("scan").arg(&f).args(["--scanners", "vulns"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("unknown scanner \"vulns\" (available: misconfig, secret, vuln)"),
+        stderr(&out).contains(
+            "unknown scanner \"vulns\" (available: misconfig, secret, vuln, network, rbac, mesh)"
+        ),
         "{}",
         stderr(&out)
     );

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::bail;
 use bulwark_checks::{CheckMeta, all, docs, find};
+use bulwark_model::AnalysisCheck;
 use serde_json::json;
 
 use crate::cli::{ChecksArgs, ChecksFormat};
@@ -14,7 +15,11 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
         None => match args.format {
             ChecksFormat::Table => list_table(),
             ChecksFormat::Json => {
-                let all: Vec<_> = all().iter().map(|c| meta_json(c.meta())).collect();
+                let all: Vec<_> = all()
+                    .iter()
+                    .map(|c| meta_json(c.meta()))
+                    .chain(crate::analyses::checks().map(analysis_json))
+                    .collect();
                 serde_json::to_string_pretty(&all)? + "\n"
             }
             ChecksFormat::Markdown => docs::index_markdown(),
@@ -23,6 +28,17 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
             let Some(check) = find(id) else {
                 if let Some((rid, name, why)) = bulwark_checks::retired(id) {
                     println!("{rid} {name} is retired: {why}. Retired ids are never reused.");
+                    return Ok(0);
+                }
+                if let Some(m) = crate::analyses::find(id) {
+                    let text = match args.format {
+                        ChecksFormat::Table => explain_analysis(m),
+                        ChecksFormat::Json => {
+                            serde_json::to_string_pretty(&analysis_json(m))? + "\n"
+                        }
+                        ChecksFormat::Markdown => m.markdown(),
+                    };
+                    write_stdout(|w| w.write_all(text.as_bytes()))?;
                     return Ok(0);
                 }
                 if let Some(m) = bulwark_image::checks::all()
@@ -90,12 +106,24 @@ fn list_table() -> String {
             m.title,
         );
     }
+    for m in crate::analyses::checks() {
+        let _ = writeln!(
+            s,
+            "{:<7} {:<9} {:<36} {:<52} {}",
+            m.id,
+            m.severity.label(),
+            m.name,
+            m.title,
+            m.standards.join(", ")
+        );
+    }
     let _ = writeln!(
         s,
         "\n{} checks. `bulwark checks ID` explains one.",
         all().len()
             + bulwark_image::checks::all().count()
             + bulwark_image::dockerfile::all().count()
+            + crate::analyses::checks().count()
     );
     s
 }
@@ -142,6 +170,42 @@ fn meta_json(m: &CheckMeta) -> serde_json::Value {
         "fix": m.fix,
         "fixed_example": m.fixed_example,
         "peers": m.peers,
+        "references": m.references,
+    })
+}
+
+/// Plain-text explanation of a cluster-analysis check.
+fn explain_analysis(m: &AnalysisCheck) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{} {}: {}", m.id, m.name, m.title);
+    let _ = writeln!(s, "Severity:  {}", m.severity.label());
+    let _ = writeln!(s, "Category:  {}", m.category);
+    let _ = writeln!(s, "Standards: {}\n", m.standards.join(", "));
+    let _ = writeln!(s, "WHAT IT DOES\n  {}\n", unmark(m.what));
+    let _ = writeln!(s, "WHY IT MATTERS\n  {}\n", unmark(m.why));
+    let _ = writeln!(s, "EXAMPLE (fails)\n{}", indent(m.example));
+    let _ = writeln!(s, "FIX\n  {}\n", unmark(m.fix));
+    let _ = writeln!(s, "FIXED EXAMPLE (passes)\n{}", indent(m.fixed_example));
+    let _ = writeln!(s, "REFERENCES");
+    for r in m.references {
+        let _ = writeln!(s, "  {r}");
+    }
+    s
+}
+
+fn analysis_json(m: &AnalysisCheck) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "name": m.name,
+        "title": m.title,
+        "severity": m.severity,
+        "category": m.category,
+        "standards": m.standards,
+        "what": m.what,
+        "why": m.why,
+        "example": m.example,
+        "fix": m.fix,
+        "fixed_example": m.fixed_example,
         "references": m.references,
     })
 }

@@ -2,10 +2,12 @@
 
 mod checks;
 pub(crate) mod db;
+pub(crate) mod reach;
 mod rules;
 mod sbom;
 mod scan;
 pub(crate) mod secrets;
+pub(crate) mod who_can;
 
 use crate::cli::{Cli, Command};
 
@@ -17,5 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(args) => rules::run(&args),
         Command::Sbom(args) => sbom::run(&args),
         Command::Db(args) => db::run(&args),
+        Command::Reach(args) => reach::run(&args),
+        Command::WhoCan(args) => who_can::run(&args),
     }
 }

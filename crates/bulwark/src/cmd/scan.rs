@@ -40,12 +40,21 @@ enum Scanner {
     Secret,
     /// Known vulnerabilities in the packages of images, root file systems and SBOMs.
     Vuln,
+    /// Who can reach whom under the manifests' network policies (`NETnnn`).
+    Network,
+    /// Who can do what under the manifests' RBAC (`RBACnnn`).
+    Rbac,
+    /// Service-mesh posture: mTLS, authorization, sidecar coverage (`MESHnnn`).
+    Mesh,
 }
 
 const SCANNERS: &[(&str, Scanner)] = &[
     ("misconfig", Scanner::Misconfig),
     ("secret", Scanner::Secret),
     ("vuln", Scanner::Vuln),
+    ("network", Scanner::Network),
+    ("rbac", Scanner::Rbac),
+    ("mesh", Scanner::Mesh),
 ];
 
 fn select_scanners(names: &[String]) -> anyhow::Result<Vec<Scanner>> {
@@ -131,7 +140,11 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
     let unknown: Vec<String> = selection
         .unknown()
         .into_iter()
-        .filter(|u| unknown_to_rules.contains(u) && image_check(u).is_none())
+        .filter(|u| {
+            unknown_to_rules.contains(u)
+                && image_check(u).is_none()
+                && crate::analyses::find(u).is_none()
+        })
         .collect();
     if !unknown.is_empty() {
         bail!(
@@ -144,6 +157,7 @@ fn settings(args: &ScanArgs) -> anyhow::Result<Settings> {
             .map(|c| c.meta().id.to_string())
             .or_else(|| bulwark_checks::retired(s).map(|(id, _, _)| id.to_string()))
             .or_else(|| image_check(s).map(|m| m.id.to_string()))
+            .or_else(|| crate::analyses::find(s).map(|m| m.id.to_string()))
             .or_else(|| {
                 rules
                     .rules()
@@ -647,6 +661,19 @@ fn write_baseline(path: &Path, findings: &[Finding]) -> anyhow::Result<()> {
 }
 
 fn rule_infos() -> Vec<RuleInfo> {
+    let analyses = crate::analyses::checks().map(|m| RuleInfo {
+        id: m.id.to_string(),
+        name: m.name.to_string(),
+        title: m.title.to_string(),
+        description: m.what.to_string(),
+        help_markdown: m.markdown(),
+        help_uri: format!(
+            "https://github.com/bulwark-sec/bulwark/blob/main/docs/analysis-checks.md#{}",
+            m.id.to_ascii_lowercase()
+        ),
+        severity: m.severity,
+        standards: m.standards.iter().map(|s| (*s).to_string()).collect(),
+    });
     bulwark_checks::all()
         .iter()
         .map(|c| {
@@ -665,6 +692,7 @@ fn rule_infos() -> Vec<RuleInfo> {
                 standards: m.standards.iter().map(|s| (*s).to_string()).collect(),
             }
         })
+        .chain(analyses)
         .collect()
 }
 
@@ -751,13 +779,33 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             .collect(),
         (false, _) => vec![Category::Secret],
     };
-    let out = bulwark_checks::run(&snapshot, &selection, &s.options);
+    // Neither scanner that owns the per-object checks was chosen: none run.
+    let out = if misconfig || secret {
+        bulwark_checks::run(&snapshot, &selection, &s.options)
+    } else {
+        bulwark_checks::RunOutput::default()
+    };
     suppressions.resize(out.findings.len(), None);
     for (i, sup) in out.suppressions {
         suppressions[i] = Some(sup);
     }
     findings.extend(out.findings);
     report.notes.extend(out.notes);
+    // The cluster-wide analyses: how the objects relate, not one object at a time.
+    let enabled = crate::analyses::Enabled {
+        network: s.scanners.contains(&Scanner::Network),
+        rbac: s.scanners.contains(&Scanner::Rbac),
+        mesh: s.scanners.contains(&Scanner::Mesh),
+    };
+    let named = |list: &[String], c: &bulwark_model::AnalysisCheck| {
+        list.iter()
+            .any(|x| x.eq_ignore_ascii_case(c.id) || x == c.name)
+    };
+    let analysis = crate::analyses::findings(&snapshot, enabled, &|c| {
+        (s.selection.only.is_empty() || named(&s.selection.only, c)) && !named(&s.selection.skip, c)
+    });
+    suppressions.resize(findings.len() + analysis.len(), None);
+    findings.extend(analysis);
     // Findings made while reading (secrets; image checks): each only when its scanner ran.
     suppressions.resize(findings.len() + loaded.findings.len(), None);
     findings.append(&mut loaded.findings);
