@@ -18,7 +18,7 @@ pub mod render;
 pub use conn::{ConnSet, PortSet, Protocol};
 pub use ingress::Route;
 pub use ip::IpRange;
-pub use network::{Connection, Direction, Endpoint, Network, Pod};
+pub use network::{Connection, Direction, Endpoint, Network, Pod, Summary};
 pub use policy::Warning;
 
 mod checks;

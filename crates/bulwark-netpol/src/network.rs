@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bulwark_k8s::{Labels, Node, Snapshot, Workload, namespaces};
+use rayon::prelude::*;
 
 use crate::conn::{ConnSet, PortSet, Protocol};
 use crate::ingress::{self, Route};
@@ -46,6 +47,31 @@ impl Pod {
     pub fn display(&self) -> String {
         format!("{}/{}[{}]", self.namespace, self.name, self.kind)
     }
+}
+
+/// Counts of a whole network's reachability ([`Network::summary`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Workloads (endpoints).
+    pub workloads: usize,
+    /// Namespaces with workloads.
+    pub namespaces: usize,
+    /// NetworkPolicies read.
+    pub network_policies: usize,
+    /// Admin and baseline admin policies read.
+    pub admin_policies: usize,
+    /// Distinct behaviours among the workloads.
+    pub classes: usize,
+    /// Ordered pairs of distinct workloads with at least one allowed connection.
+    pub pod_pairs: usize,
+    /// Workloads some address outside the cluster may connect to.
+    pub ingress_from_outside: usize,
+    /// Workloads that may connect to some address outside the cluster.
+    pub egress_to_outside: usize,
+    /// Workloads some policy isolates for ingress.
+    pub isolated_ingress: usize,
+    /// Workloads some policy isolates for egress.
+    pub isolated_egress: usize,
 }
 
 /// One end of a connection.
@@ -473,55 +499,65 @@ impl Network {
             Direction::Ingress => &subject.named_ports,
             Direction::Egress => self.class_for(peer).map_or(&[], |c| &c.named_ports),
         };
-        let mut undecided = ConnSet::all();
         let mut allowed = ConnSet::none();
-        let mut passed = ConnSet::none();
-        for &a in subject
+        // What the admin policies left to the lower layers; `None` is everything (the common
+        // case of no admin policy, kept free of allocations: most pairs match no rule at all).
+        let rest: Option<ConnSet> = if subject
             .admin
             .iter()
-            .filter(|&&a| !self.admins[a].policy.baseline)
+            .any(|&a| !self.admins[a].policy.baseline)
         {
-            let admin = &self.admins[a];
-            let rules = match dir {
-                Direction::Ingress => &admin.ingress,
-                Direction::Egress => &admin.egress,
-            };
-            for r in rules {
-                if undecided.is_empty() {
-                    break;
-                }
-                if !r.peers.iter().any(|s| self.sel_matches_peer(s, peer)) {
-                    continue;
-                }
-                let hit = Self::resolve(&r.ports, dst_named).intersect(&undecided);
-                if hit.is_empty() {
-                    continue;
-                }
-                undecided = undecided.subtract(&hit);
-                match r.action {
-                    Action::Allow => {
-                        allowed = allowed.union(&hit);
-                        if let Some(t) = trace.as_deref_mut() {
-                            t.push(format!(
-                                "AdminNetworkPolicy {} rule {:?} allows {hit}",
-                                admin.policy.name, r.name
-                            ));
-                        }
+            let mut undecided = ConnSet::all();
+            let mut passed = ConnSet::none();
+            for &a in subject
+                .admin
+                .iter()
+                .filter(|&&a| !self.admins[a].policy.baseline)
+            {
+                let admin = &self.admins[a];
+                let rules = match dir {
+                    Direction::Ingress => &admin.ingress,
+                    Direction::Egress => &admin.egress,
+                };
+                for r in rules {
+                    if undecided.is_empty() {
+                        break;
                     }
-                    Action::Pass => passed = passed.union(&hit),
-                    Action::Deny => {
-                        if let Some(t) = trace.as_deref_mut() {
-                            t.push(format!(
-                                "AdminNetworkPolicy {} rule {:?} denies {hit}",
-                                admin.policy.name, r.name
-                            ));
+                    if !r.peers.iter().any(|s| self.sel_matches_peer(s, peer)) {
+                        continue;
+                    }
+                    let hit = Self::resolve(&r.ports, dst_named).intersect(&undecided);
+                    if hit.is_empty() {
+                        continue;
+                    }
+                    undecided = undecided.subtract(&hit);
+                    match r.action {
+                        Action::Allow => {
+                            allowed = allowed.union(&hit);
+                            if let Some(t) = trace.as_deref_mut() {
+                                t.push(format!(
+                                    "AdminNetworkPolicy {} rule {:?} allows {hit}",
+                                    admin.policy.name, r.name
+                                ));
+                            }
+                        }
+                        Action::Pass => passed = passed.union(&hit),
+                        Action::Deny => {
+                            if let Some(t) = trace.as_deref_mut() {
+                                t.push(format!(
+                                    "AdminNetworkPolicy {} rule {:?} denies {hit}",
+                                    admin.policy.name, r.name
+                                ));
+                            }
                         }
                     }
                 }
             }
-        }
-        let rest = undecided.union(&passed);
-        if rest.is_empty() {
+            Some(undecided.union(&passed))
+        } else {
+            None
+        };
+        if rest.as_ref().is_some_and(ConnSet::is_empty) {
             return allowed;
         }
         let nps = match dir {
@@ -545,7 +581,11 @@ impl Network {
                     if !peer_ok {
                         continue;
                     }
-                    let c = Self::resolve(&r.ports, dst_named).intersect(&rest);
+                    let c = Self::resolve(&r.ports, dst_named);
+                    let c = match &rest {
+                        Some(rest) => c.intersect(rest),
+                        None => c,
+                    };
                     if c.is_empty() {
                         continue;
                     }
@@ -565,7 +605,7 @@ impl Network {
             }
             return allowed.union(&np_allowed);
         }
-        let mut rest = rest;
+        let mut rest = rest.unwrap_or_else(ConnSet::all);
         if subject.baseline {
             for &a in subject
                 .admin
@@ -771,35 +811,85 @@ impl Network {
         out
     }
 
-    /// Every allowed connection between classes of pods, without expanding to pods: the work
-    /// of a full analysis, for large clusters and benchmarks. Returns how many class pairs
-    /// connect.
-    pub fn class_matrix(&self) -> usize {
-        let mut reps: Vec<usize> = vec![usize::MAX; self.classes.len()];
+    /// Counts every allowed connection without listing them: each pair of pod classes is
+    /// evaluated once (through representative pods) and weighted by the classes' sizes. This
+    /// is the whole reachability analysis of a cluster whose full list would run to millions
+    /// of lines.
+    pub fn summary(&self) -> Summary {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.classes.len()];
         for (i, p) in self.pods.iter().enumerate() {
-            if reps[p.class] == usize::MAX {
-                reps[p.class] = i;
-            }
+            members[p.class].push(i);
         }
-        let mut connected = 0;
-        for &s in &reps {
-            for &d in &reps {
-                if s != d && !self.allowed(Endpoint::Pod(s), Endpoint::Pod(d)).is_empty() {
-                    connected += 1;
+        let mut out = Summary {
+            workloads: self.pods.len(),
+            namespaces: self
+                .pods
+                .iter()
+                .map(|p| p.namespace.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            network_policies: self.policies.len(),
+            admin_policies: self.admins.len(),
+            classes: self.classes.len(),
+            ..Summary::default()
+        };
+        // Sources in parallel: each evaluates its row of destinations and address ranges.
+        let rows: Vec<(usize, usize, usize)> = members
+            .par_iter()
+            .map(|src| {
+                let Some(&s) = src.first() else {
+                    return (0, 0, 0);
+                };
+                let mut pairs = 0;
+                for dst in &members {
+                    // Two distinct pods stand for the pair (a class of one has no pair with
+                    // itself).
+                    let Some(&d) = dst.iter().find(|&&d| d != s) else {
+                        continue;
+                    };
+                    if self.allowed(Endpoint::Pod(s), Endpoint::Pod(d)).is_empty() {
+                        continue;
+                    }
+                    pairs += if std::ptr::eq(src, dst) {
+                        src.len() * (src.len() - 1)
+                    } else {
+                        src.len() * dst.len()
+                    };
                 }
-            }
-            for a in &self.egress_atoms {
-                if !self.allowed(Endpoint::Pod(s), Endpoint::Ips(*a)).is_empty() {
-                    connected += 1;
-                }
-            }
-            for a in &self.ingress_atoms {
-                if !self.allowed(Endpoint::Ips(*a), Endpoint::Pod(s)).is_empty() {
-                    connected += 1;
-                }
-            }
+                let out_n = if self
+                    .egress_atoms
+                    .iter()
+                    .any(|a| !self.allowed(Endpoint::Pod(s), Endpoint::Ips(*a)).is_empty())
+                {
+                    src.len()
+                } else {
+                    0
+                };
+                let in_n = if self
+                    .ingress_atoms
+                    .iter()
+                    .any(|a| !self.allowed(Endpoint::Ips(*a), Endpoint::Pod(s)).is_empty())
+                {
+                    src.len()
+                } else {
+                    0
+                };
+                (pairs, out_n, in_n)
+            })
+            .collect();
+        for (pairs, out_n, in_n) in rows {
+            out.pod_pairs += pairs;
+            out.egress_to_outside += out_n;
+            out.ingress_from_outside += in_n;
         }
-        connected
+        let n = self.pods.len();
+        out.isolated_ingress = (0..n)
+            .filter(|&p| self.isolated(p, Direction::Ingress))
+            .count();
+        out.isolated_egress = (0..n)
+            .filter(|&p| self.isolated(p, Direction::Egress))
+            .count();
+        out
     }
 
     /// How a connection endpoint is written in connectivity lists.

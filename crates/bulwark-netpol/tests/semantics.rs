@@ -173,3 +173,49 @@ fn admin_policies_order_pass_and_baseline() {
         "{why:?}"
     );
 }
+
+#[test]
+fn the_summary_counts_what_the_full_list_lists() {
+    for case in [
+        "acs-security-demos",
+        "ipblockstest_2",
+        "anp_banp_blog_demo",
+        "minikube_resources",
+    ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/k8s/netpol-conformance/tests")
+            .join(case);
+        let mut objects = Vec::new();
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p
+                    .extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                {
+                    let bytes = std::fs::read(&p).unwrap();
+                    objects.extend(load_bytes("f", &bytes, &Limits::default()).objects);
+                }
+            }
+        }
+        let n = Network::build(&Snapshot::new(objects, "default"));
+        let conns = n.connections();
+        let pairs = conns
+            .iter()
+            .filter(|c| matches!((c.src, c.dst), (Endpoint::Pod(_), Endpoint::Pod(_))))
+            .count();
+        let from_outside: std::collections::BTreeSet<_> = conns
+            .iter()
+            .filter(|c| matches!(c.src, Endpoint::Ips(_)))
+            .map(|c| c.dst)
+            .collect();
+        let s = n.summary();
+        assert_eq!(s.pod_pairs, pairs, "{case}");
+        assert_eq!(s.ingress_from_outside, from_outside.len(), "{case}");
+        assert_eq!(s.workloads, n.pods().len(), "{case}");
+        assert!(s.classes <= s.workloads);
+    }
+}

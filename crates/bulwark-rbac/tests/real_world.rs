@@ -140,6 +140,54 @@ fn argo_cd_reports_its_controllers_and_server() {
 }
 
 #[test]
+fn the_built_in_roles_the_real_world_binds_resolve_as_upstream_defines_them() {
+    // kube-prometheus binds prometheus-adapter to system:auth-delegator, the only built-in
+    // role these projects bind; none binds admin or edit, so RBAC022 has nothing to fold here
+    // and every per-permission finding above stands on its own.
+    use bulwark_rbac::{Identity, Request, Resource};
+    for dir in [
+        "kubernetes-goat",
+        "kube-prometheus",
+        "argo-cd",
+        "microservices-demo",
+    ] {
+        let got = lines(dir);
+        assert!(
+            got.iter()
+                .all(|l| !l.starts_with("RBAC021") && !l.starts_with("RBAC022")),
+            "{dir}: {got:#?}"
+        );
+    }
+    let s = load(&shared().join("kube-prometheus"), "default");
+    let rbac = bulwark_rbac::Rbac::new(&s);
+    let adapter = Identity::service_account("monitoring", "prometheus-adapter");
+    for (group, resource) in [
+        ("authentication.k8s.io", "tokenreviews"),
+        ("authorization.k8s.io", "subjectaccessreviews"),
+    ] {
+        let grants = rbac.can(
+            &adapter,
+            &Request::resource("create", Resource::new(group, resource, None), None),
+        );
+        assert_eq!(grants.len(), 1, "{resource}");
+        assert!(grants[0].role.builtin, "{resource}");
+        assert_eq!(grants[0].role.name, "system:auth-delegator");
+    }
+    let secrets = Request::resource("get", Resource::new("", "secrets", None), None);
+    assert!(rbac.can(&adapter, &secrets).is_empty());
+    // Its system:aggregated-metrics-reader carries the aggregate-to-view label, so the
+    // built-in view (and edit and admin through it) reads pod metrics.
+    let view = rbac
+        .role(bulwark_rbac::RoleKind::ClusterRole, None, "view")
+        .expect("built in");
+    assert!(
+        rbac.effective_rules(view)
+            .iter()
+            .any(|r| r.api_groups == ["metrics.k8s.io"])
+    );
+}
+
+#[test]
 fn microservices_demo_grants_nothing_risky() {
     assert!(summary("microservices-demo").is_empty());
 }

@@ -358,3 +358,20 @@ spec:
         "{table}"
     );
 }
+
+#[test]
+fn the_summary_counts_the_listed_pairs() {
+    let dir = case("acs-security-demos");
+    let list = stdout(&run(bulwark().args(["reach", "-f", "connlist"]).arg(&dir)));
+    let pairs = list
+        .lines()
+        .filter(|l| !l.contains("[External]") && !l.starts_with('{'))
+        .count();
+    let summary = json(&run(bulwark().args(["reach", "-f", "summary"]).arg(&dir)));
+    assert_eq!(summary["pod_pairs"], pairs);
+    assert!(summary["classes"].as_u64().unwrap() <= summary["workloads"].as_u64().unwrap());
+    let out = run(bulwark()
+        .args(["reach", "-f", "summary", "--from", "backend/*"])
+        .arg(&dir));
+    assert!(!out.status.success(), "filters do not apply to a summary");
+}

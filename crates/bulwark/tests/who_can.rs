@@ -159,6 +159,45 @@ fn well_known_resources_get_their_group() {
 }
 
 #[test]
+fn built_in_roles_follow_the_upstream_bootstrap_policy() {
+    // view reads the namespace but never its Secrets nor exec; edit has both.
+    assert!(
+        subjects(&["list", "pods", "-n", "shop", CLUSTER]).contains(&"Group auditors".to_string())
+    );
+    assert!(
+        !subjects(&["get", "secrets", "-n", "shop", CLUSTER])
+            .contains(&"Group auditors".to_string())
+    );
+    assert_eq!(
+        subjects(&["create", "pods/exec", "-n", "shop", CLUSTER]),
+        ["Group sre", "User ci"]
+    );
+    assert_eq!(
+        subjects(&["create", "serviceaccounts/token", "-n", "shop", CLUSTER]),
+        ["User ci"]
+    );
+    // Rules an older table left out: edit reads leases, and events.k8s.io events are in
+    // view (so in edit) since Kubernetes 1.35.
+    assert_eq!(
+        subjects(&["get", "leases", "-n", "shop", CLUSTER]),
+        ["User ci"]
+    );
+    assert_eq!(
+        subjects(&["list", "events.events.k8s.io", "-n", "shop", CLUSTER]),
+        ["Group auditors", "User ci"]
+    );
+    assert!(
+        subjects(&["create", "rolebindings", "-n", "shop", CLUSTER]).is_empty(),
+        "edit is not admin"
+    );
+    let out = who_can(&["get", "leases", "-n", "shop", "--format", "json", CLUSTER]);
+    let g = &json(&out)["subjects"][0]["grants"][0];
+    assert_eq!(g["role"]["name"], "edit");
+    assert_eq!(g["ruleIn"]["name"], "system:aggregate-to-edit");
+    assert_eq!(g["ruleIn"]["builtin"], true);
+}
+
+#[test]
 fn the_table_lists_grants_and_unknown_roles() {
     let out = who_can(&["get", "secrets", "-n", "shop", CLUSTER]);
     assert_eq!(out.status.code(), Some(0));

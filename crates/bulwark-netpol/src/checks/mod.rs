@@ -35,12 +35,30 @@ impl Cx<'_> {
         )
     }
 
-    /// A namespace's object, when the manifests hold it.
-    fn namespace_object(&self, ns: &str) -> Option<&Object> {
-        self.snapshot
+    /// The resource and location of a namespace finding: the Namespace object when the
+    /// manifests hold one, else the namespace by name, located at `pod` (one of its workloads).
+    fn namespace_place(&self, ns: &str, pod: usize) -> (Option<ResourceRef>, Option<Location>) {
+        let object = self
+            .snapshot
             .objects()
             .iter()
-            .find(|o| &*o.kind == "Namespace" && o.group().is_empty() && &*o.name == ns)
+            .find(|o| &*o.kind == "Namespace" && o.group().is_empty() && &*o.name == ns);
+        match object {
+            Some(o) => (
+                Some(o.resource_ref(self.snapshot.default_namespace(), None)),
+                Some(o.location(o.pos(), None)),
+            ),
+            None => (
+                Some(ResourceRef {
+                    api_version: "v1".into(),
+                    kind: "Namespace".into(),
+                    namespace: None,
+                    name: ns.into(),
+                    container: None,
+                }),
+                self.pod_place(pod).1,
+            ),
+        }
     }
 
     /// Whether the manifests describe every pod of `ns`: they hold workloads there, and no

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use bulwark_model::{AnalysisCheck, Category, Finding, ResourceRef, Severity};
+use bulwark_model::{AnalysisCheck, Category, Finding, Severity};
 
 use super::{Cx, some};
 use crate::network::Direction;
@@ -77,22 +77,7 @@ pub(crate) fn run(cx: &Cx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (ns, (open, total, first)) in by_ns {
         let Some(first) = first else { continue };
-        let (resource, location) = match cx.namespace_object(ns) {
-            Some(o) => (
-                Some(o.resource_ref(cx.snapshot.default_namespace(), None)),
-                Some(o.location(o.pos(), None)),
-            ),
-            None => (
-                Some(ResourceRef {
-                    api_version: "v1".into(),
-                    kind: "Namespace".into(),
-                    namespace: None,
-                    name: ns.into(),
-                    container: None,
-                }),
-                cx.pod_place(first).1,
-            ),
-        };
+        let (resource, location) = cx.namespace_place(ns, first);
         out.push(META.finding(
             format!(
                 "namespace {ns}: {} of {total} workloads accept connections from any pod and any address on every port, because no policy selects them for ingress: {}",

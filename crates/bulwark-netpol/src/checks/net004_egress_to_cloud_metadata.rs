@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use bulwark_model::{AnalysisCheck, Category, Finding, ResourceRef, Severity};
+use bulwark_model::{AnalysisCheck, Category, Finding, Severity};
 
 use super::{Cx, some};
 use crate::conn::Protocol;
@@ -80,22 +80,7 @@ pub(crate) fn run(cx: &Cx<'_>) -> Vec<Finding> {
     for (ns, pods) in by_ns {
         let names: Vec<String> = pods.iter().map(|&i| cx.net.pods()[i].display()).collect();
         let first = pods[0];
-        let (resource, location) = match cx.namespace_object(ns) {
-            Some(o) => (
-                Some(o.resource_ref(cx.snapshot.default_namespace(), None)),
-                Some(o.location(o.pos(), None)),
-            ),
-            None => (
-                Some(ResourceRef {
-                    api_version: "v1".into(),
-                    kind: "Namespace".into(),
-                    namespace: None,
-                    name: ns.into(),
-                    container: None,
-                }),
-                cx.pod_place(first).1,
-            ),
-        };
+        let (resource, location) = cx.namespace_place(ns, first);
         out.push(META.finding(
             format!(
                 "namespace {ns}: {} can reach the cloud metadata endpoint 169.254.169.254:80; for {}: {}",

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use bulwark_k8s::{Snapshot, Workload};
 use bulwark_model::{AnalysisCheck, Finding, Severity};
 
-use crate::model::{Binding, BindingKind, Subject, SubjectKind};
+use crate::model::{Binding, BindingKind, RoleKind, Subject, SubjectKind};
 use crate::rbac::{Rbac, RuleRef};
 use crate::request::{Request, Resource, rule_allows};
 
@@ -31,6 +31,7 @@ mod rbac018_node_pod_status;
 mod rbac019_aws_auth_write;
 mod rbac020_coredns_write;
 mod rbac021_missing_role;
+mod rbac022_namespace_admin_role_binding;
 
 /// Every check, in id order.
 pub(crate) static CHECKS: &[&AnalysisCheck] = &[
@@ -55,6 +56,7 @@ pub(crate) static CHECKS: &[&AnalysisCheck] = &[
     &rbac019_aws_auth_write::META,
     &rbac020_coredns_write::META,
     &rbac021_missing_role::META,
+    &rbac022_namespace_admin_role_binding::META,
 ];
 
 /// The checks that are one risky permission: a grant is risky when its role allows any of
@@ -187,6 +189,21 @@ impl<'a> Cx<'a> {
             by_account,
             by_namespace,
             full_admin,
+        }
+    }
+
+    /// `admin` or `edit` when binding `b` grants that built-in ClusterRole (not a manifest
+    /// ClusterRole of the same name) and it does not allow everything: RBAC022 reports such a
+    /// binding once, in place of the per-permission checks its built-in rules imply.
+    pub(crate) fn namespace_admin(&self, b: usize) -> Option<&'static str> {
+        let role = &self.rbac.roles[self.rbac.resolved[b]?];
+        if role.kind != RoleKind::ClusterRole || role.object.is_some() || self.full_admin[b] {
+            return None;
+        }
+        match role.name.as_str() {
+            "admin" => Some("admin"),
+            "edit" => Some("edit"),
+            _ => None,
         }
     }
 
@@ -408,11 +425,16 @@ fn probe_applies(cx: &Cx<'_>, binding: &Binding, probe: &Probe, resource: &Resou
     }
 }
 
-/// The first rule of binding `b`'s role that allows one of `probes` where the binding grants.
-fn allowing(cx: &Cx<'_>, b: usize, probes: &[Probe]) -> Option<RuleRef> {
+/// The first rule of binding `b`'s role that allows one of `probes` where the binding grants;
+/// with `builtin_only`, only rules written in built-in roles count (not those a manifest
+/// ClusterRole aggregates into a built-in one).
+fn allowing(cx: &Cx<'_>, b: usize, probes: &[Probe], builtin_only: bool) -> Option<RuleRef> {
     let binding = &cx.rbac.bindings[b];
     let role = cx.rbac.resolved[b]?;
     for &(r, k) in &cx.rbac.effective[role] {
+        if builtin_only && cx.rbac.roles[r].object.is_some() {
+            continue;
+        }
         let policy = &cx.rbac.roles[r].rules[k];
         for probe in probes {
             for res in probe.resources {
@@ -452,20 +474,49 @@ fn allowing(cx: &Cx<'_>, b: usize, probes: &[Probe]) -> Option<RuleRef> {
     None
 }
 
+/// Whether binding `b` grants `risk` (every one of its groups of probes), and the first rule
+/// that does; with `builtin_only`, through the rules of built-in roles alone.
+fn granted(cx: &Cx<'_>, b: usize, risk: &Risk, builtin_only: bool) -> Option<RuleRef> {
+    let mut first = None;
+    for probes in risk.all_of {
+        first = first.or(Some(allowing(cx, b, probes, builtin_only)?));
+    }
+    first
+}
+
+/// Whether RBAC022 stands for `risk`: the per-permission checks RBAC004–RBAC018 (not the
+/// named ConfigMaps of RBAC019 and RBAC020, which stay reported on their own).
+fn folded(risk: &Risk) -> bool {
+    !matches!(risk.meta.id, "RBAC019" | "RBAC020")
+}
+
+/// The risks that binding `b` grants through the built-in `admin` or `edit` role's own rules,
+/// which RBAC022 reports in one finding; empty for any other binding.
+pub(crate) fn implied_risks(cx: &Cx<'_>, b: usize) -> Vec<&'static Risk> {
+    if cx.namespace_admin(b).is_none() {
+        return Vec::new();
+    }
+    RISKS
+        .iter()
+        .copied()
+        .filter(|r| folded(r) && granted(cx, b, r, true).is_some())
+        .collect()
+}
+
 fn run_risk(cx: &Cx<'_>, risk: &Risk, out: &mut Vec<Finding>) {
     for b in 0..cx.rbac.bindings.len() {
         if cx.full_admin[b] {
             continue;
         }
-        let mut first = None;
-        let granted = risk.all_of.iter().all(|probes| {
-            let rule = allowing(cx, b, probes);
-            first = first.or(rule);
-            rule.is_some()
-        });
-        if !granted {
+        let Some(first) = granted(cx, b, risk, false) else {
+            continue;
+        };
+        // Implied by a binding to the built-in admin or edit role: RBAC022 reports it. What
+        // a manifest ClusterRole aggregated into them adds is still reported here.
+        if folded(risk) && cx.namespace_admin(b).is_some() && granted(cx, b, risk, true).is_some() {
             continue;
         }
+        let first = Some(first);
         let binding = &cx.rbac.bindings[b];
         let (what, mut base) = match &binding.namespace {
             None => (risk.cluster.to_string(), risk.meta.severity),
@@ -503,6 +554,7 @@ pub(crate) fn findings(snapshot: &Snapshot) -> Vec<Finding> {
         run_risk(&cx, risk, &mut out);
     }
     rbac021_missing_role::run(&cx, &mut out);
+    rbac022_namespace_admin_role_binding::run(&cx, &mut out);
     out.sort_by(|a, b| {
         let loc = |f: &Finding| {
             f.location

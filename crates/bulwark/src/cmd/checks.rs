@@ -17,8 +17,8 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
             ChecksFormat::Json => {
                 let all: Vec<_> = all()
                     .iter()
-                    .map(|c| meta_json(c.meta()))
-                    .chain(crate::analyses::checks().map(analysis_json))
+                    .map(|c| meta_json(&c.meta().into()))
+                    .chain(crate::analyses::checks().map(|m| meta_json(&m.into())))
                     .collect();
                 serde_json::to_string_pretty(&all)? + "\n"
             }
@@ -32,9 +32,9 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
                 }
                 if let Some(m) = crate::analyses::find(id) {
                     let text = match args.format {
-                        ChecksFormat::Table => explain_analysis(m),
+                        ChecksFormat::Table => explain(&m.into()),
                         ChecksFormat::Json => {
-                            serde_json::to_string_pretty(&analysis_json(m))? + "\n"
+                            serde_json::to_string_pretty(&meta_json(&m.into()))? + "\n"
                         }
                         ChecksFormat::Markdown => m.markdown(),
                     };
@@ -67,8 +67,8 @@ pub fn run(args: &ChecksArgs) -> anyhow::Result<u8> {
             };
             let m = check.meta();
             match args.format {
-                ChecksFormat::Table => explain(m),
-                ChecksFormat::Json => serde_json::to_string_pretty(&meta_json(m))? + "\n",
+                ChecksFormat::Table => explain(&m.into()),
+                ChecksFormat::Json => serde_json::to_string_pretty(&meta_json(&m.into()))? + "\n",
                 ChecksFormat::Markdown => docs::markdown(m),
             }
         }
@@ -128,26 +128,6 @@ fn list_table() -> String {
     s
 }
 
-/// Plain-text explanation: the documentation page without Markdown decoration.
-fn explain(m: &CheckMeta) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "{} {}: {}", m.id, m.name, m.title);
-    let _ = writeln!(s, "Severity:  {}", m.severity.label());
-    let _ = writeln!(s, "Category:  {}", m.category);
-    let _ = writeln!(s, "Standards: {}\n", m.standards.join(", "));
-    let _ = writeln!(s, "WHAT IT DOES\n  {}\n", unmark(m.what));
-    let _ = writeln!(s, "WHY IT MATTERS\n  {}\n", unmark(m.why));
-    let _ = writeln!(s, "EXAMPLE (fails)\n{}", indent(m.example));
-    let _ = writeln!(s, "FIX\n  {}\n", unmark(m.fix));
-    let _ = writeln!(s, "FIXED EXAMPLE (passes)\n{}", indent(m.fixed_example));
-    let _ = writeln!(s, "OTHER SCANNERS\n  {}\n", unmark(m.peers));
-    let _ = writeln!(s, "REFERENCES");
-    for r in m.references {
-        let _ = writeln!(s, "  {r}");
-    }
-    s
-}
-
 fn unmark(text: &str) -> String {
     text.replace('`', "")
 }
@@ -156,26 +136,66 @@ fn indent(yaml: &str) -> String {
     yaml.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-fn meta_json(m: &CheckMeta) -> serde_json::Value {
-    json!({
-        "id": m.id,
-        "name": m.name,
-        "title": m.title,
-        "severity": m.severity,
-        "category": m.category,
-        "standards": m.standards,
-        "what": m.what,
-        "why": m.why,
-        "example": m.example,
-        "fix": m.fix,
-        "fixed_example": m.fixed_example,
-        "peers": m.peers,
-        "references": m.references,
-    })
+/// What `checks ID` shows of a check: the fields per-object and cluster-analysis checks share.
+struct Doc<'a> {
+    id: &'a str,
+    name: &'a str,
+    title: &'a str,
+    severity: bulwark_model::Severity,
+    category: bulwark_model::Category,
+    standards: &'a [&'a str],
+    what: &'a str,
+    why: &'a str,
+    example: &'a str,
+    fix: &'a str,
+    fixed_example: &'a str,
+    /// Only per-object checks compare themselves with other scanners.
+    peers: Option<&'a str>,
+    references: &'a [&'a str],
 }
 
-/// Plain-text explanation of a cluster-analysis check.
-fn explain_analysis(m: &AnalysisCheck) -> String {
+impl<'a> From<&'a CheckMeta> for Doc<'a> {
+    fn from(m: &'a CheckMeta) -> Self {
+        Doc {
+            id: m.id,
+            name: m.name,
+            title: m.title,
+            severity: m.severity,
+            category: m.category,
+            standards: m.standards,
+            what: m.what,
+            why: m.why,
+            example: m.example,
+            fix: m.fix,
+            fixed_example: m.fixed_example,
+            peers: Some(m.peers),
+            references: m.references,
+        }
+    }
+}
+
+impl<'a> From<&'a AnalysisCheck> for Doc<'a> {
+    fn from(m: &'a AnalysisCheck) -> Self {
+        Doc {
+            id: m.id,
+            name: m.name,
+            title: m.title,
+            severity: m.severity,
+            category: m.category,
+            standards: m.standards,
+            what: m.what,
+            why: m.why,
+            example: m.example,
+            fix: m.fix,
+            fixed_example: m.fixed_example,
+            peers: None,
+            references: m.references,
+        }
+    }
+}
+
+/// Plain-text explanation: the documentation page without Markdown decoration.
+fn explain(m: &Doc<'_>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{} {}: {}", m.id, m.name, m.title);
     let _ = writeln!(s, "Severity:  {}", m.severity.label());
@@ -186,6 +206,9 @@ fn explain_analysis(m: &AnalysisCheck) -> String {
     let _ = writeln!(s, "EXAMPLE (fails)\n{}", indent(m.example));
     let _ = writeln!(s, "FIX\n  {}\n", unmark(m.fix));
     let _ = writeln!(s, "FIXED EXAMPLE (passes)\n{}", indent(m.fixed_example));
+    if let Some(peers) = m.peers {
+        let _ = writeln!(s, "OTHER SCANNERS\n  {}\n", unmark(peers));
+    }
     let _ = writeln!(s, "REFERENCES");
     for r in m.references {
         let _ = writeln!(s, "  {r}");
@@ -193,8 +216,8 @@ fn explain_analysis(m: &AnalysisCheck) -> String {
     s
 }
 
-fn analysis_json(m: &AnalysisCheck) -> serde_json::Value {
-    json!({
+fn meta_json(m: &Doc<'_>) -> serde_json::Value {
+    let mut v = json!({
         "id": m.id,
         "name": m.name,
         "title": m.title,
@@ -206,6 +229,10 @@ fn analysis_json(m: &AnalysisCheck) -> serde_json::Value {
         "example": m.example,
         "fix": m.fix,
         "fixed_example": m.fixed_example,
-        "references": m.references,
-    })
+    });
+    if let Some(peers) = m.peers {
+        v["peers"] = json!(peers);
+    }
+    v["references"] = json!(m.references);
+    v
 }

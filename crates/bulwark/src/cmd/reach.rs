@@ -28,6 +28,9 @@ pub enum ReachFormat {
     Dot,
     /// A Mermaid flowchart (renders in GitHub Markdown).
     Mermaid,
+    /// Counts only (pairs that connect, workloads open to or from outside the cluster), as
+    /// JSON: every connection is evaluated, none listed. Filters do not apply.
+    Summary,
 }
 
 /// Arguments of `bulwark reach`.
@@ -59,9 +62,10 @@ pub struct ReachArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// The namespace of objects that do not name one.
-    #[arg(short = 'n', long, default_value = "default", value_name = "NS")]
-    pub namespace: String,
+    /// The namespace of objects that do not name one (as `kubectl apply -n NS` would place
+    /// them).
+    #[arg(long, default_value = "default", value_name = "NS")]
+    pub default_namespace: String,
 
     /// Write to this file instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -209,13 +213,24 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<u8> {
         .map(|s| parse_peer(s))
         .collect::<Result<_, _>>()?;
     let port = args.port.as_deref().map(parse_port).transpose()?;
-    let snapshot = crate::manifests::load(&args.paths, &args.namespace)?;
+    let snapshot = crate::manifests::load(&args.paths, &args.default_namespace)?;
     let net = Network::build(&snapshot);
     for w in net.warnings() {
         match w.line {
             Some(l) => eprintln!("warning: {}:{l}: {}", w.path, w.message),
             None => eprintln!("warning: {}: {}", w.path, w.message),
         }
+    }
+    if args.format == ReachFormat::Summary {
+        if !from.is_empty() || !to.is_empty() || port.is_some() {
+            bail!("--format summary counts every connection; --from, --to and --port do not apply");
+        }
+        let text = serde_json::to_string_pretty(&net.summary())? + "\n";
+        match &args.output {
+            Some(path) => write_atomically(path, |w| w.write_all(text.as_bytes()))?,
+            None => write_stdout(|w| w.write_all(text.as_bytes()))?,
+        }
+        return Ok(0);
     }
     let conns: Vec<Connection> = net
         .connections_where(
@@ -245,6 +260,7 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<u8> {
         ReachFormat::Connlist => render::connlist(&lines),
         ReachFormat::Dot => render::dot(&net, &conns),
         ReachFormat::Mermaid => render::mermaid(&net, &conns),
+        ReachFormat::Summary => unreachable!("handled above"),
         ReachFormat::Json => {
             let rows: Vec<serde_json::Value> = lines
                 .iter()
