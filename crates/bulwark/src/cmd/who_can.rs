@@ -20,7 +20,7 @@ pub struct WhoCanArgs {
     #[arg(value_name = "VERB")]
     pub verb: String,
 
-    /// RESOURCE[.GROUP][/SUBRESOURCE] (`pods`, `pods/exec`, `deployments.apps`), then the
+    /// The resource, as RESOURCE.GROUP/SUBRESOURCE with group and subresource optional (`pods`, `pods/exec`, `deployments.apps`), then the
     /// manifest files or directories. Without a group, well-known resources get theirs
     /// (`deployments` is `deployments.apps`); others are in the core group. With
     /// --non-resource-url there is no RESOURCE.
