@@ -5,9 +5,11 @@ mod bench;
 mod bench_cluster;
 mod bench_image;
 mod bench_secrets;
+mod bench_sensor;
 mod bench_vuln;
 mod codegen;
 mod demo_image;
+mod ebpf;
 mod measure;
 
 use std::path::{Path, PathBuf};
@@ -25,10 +27,13 @@ Tasks:
                      (--check: fail if they are stale instead of writing)
   demo-image [--check] build examples/demo/shop-api.oci.tar from xtask/demo-image
                      (--check: fail if the committed archive is stale)
+  ebpf [--check]     rebuild crates/bulwark-sensor/bpf/sensor.bpf.o with clang
+                     (--check: fail if the committed object is stale)
   fuzz [--seconds N] [--target T]
                      run a cargo-fuzz target (manifest_loader, secret_scanner,
                      secret_rules, archive, image_layer, catalogers, advisories,
-                     vex_sbom, versions, cluster_analyses; default manifest_loader, 60 s)
+                     vex_sbom, versions, cluster_analyses, runtime_rules;
+                     default manifest_loader, 60 s)
   bench [--runs N]   benchmark bulwark against checkov and update docs/BENCHMARKS.md
   bench-image [--runs N]
                      benchmark an image scan against the gzip -dc floor, and memory on a
@@ -42,6 +47,9 @@ Tasks:
   bench-cluster [--runs N]
                      benchmark reachability and RBAC analysis of a generated cluster (5,000
                      pods, 100 namespaces, 1,000 NetworkPolicies, 500 bindings)
+  bench-sensor [--runs N]
+                     (root) the runtime sensor's overhead on an exec loop, open loops and a
+                     build, each without and with the sensor
   setup              install what the test suite needs (cargo-fuzz; Debian packages as root)
 ";
 
@@ -58,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         "ci" => ci(),
         "codegen" => codegen::run(&root, rest.iter().any(|a| a == "--check")),
         "demo-image" => demo_image::run(&root, rest.iter().any(|a| a == "--check")),
+        "ebpf" => ebpf::run(&root, rest.iter().any(|a| a == "--check")),
         "fuzz" => {
             let seconds = flag_value(rest, "--seconds")?.unwrap_or(60);
             let target = flag_str(rest, "--target").unwrap_or("manifest_loader");
@@ -68,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         "bench-secrets" => bench_secrets::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         "bench-vuln" => bench_vuln::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         "bench-cluster" => bench_cluster::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
+        "bench-sensor" => bench_sensor::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         // Internal to bench-vuln, which runs it from a release build: times the matcher.
         "bench-vuln-match" => bench_vuln::match_child(rest),
         "setup" => setup(),
@@ -149,6 +159,20 @@ const APT_PACKAGES: &[(&str, &str)] = &[
         "/usr/bin/python3 -c 'import packaging'",
     ),
     ("python3-yaml", "/usr/bin/python3 -c 'import yaml'"),
+    // The sensor's BPF object (`cargo xtask ebpf`): clang, llvm-strip, libbpf's headers,
+    // <asm/types.h>; bpftool to inspect objects and dump kernel BTF.
+    ("clang", "command -v clang"),
+    ("llvm", "command -v llvm-strip"),
+    ("libbpf-dev", "test -f /usr/include/bpf/bpf_helpers.h"),
+    (
+        "linux-libc-dev",
+        "test -f /usr/include/x86_64-linux-gnu/asm/types.h",
+    ),
+    ("bpftool", "command -v bpftool"),
+    // The sensor's container tests: podman with runc (crun fails on this kind of machine's
+    // hybrid cgroups), overlay storage under a private root.
+    ("podman", "command -v podman"),
+    ("runc", "command -v runc"),
 ];
 
 /// The cargo-fuzz release the fuzz task uses.
@@ -230,6 +254,7 @@ const FUZZ_SMOKE: &[(&str, u64)] = &[
     ("vex_sbom", 20),
     ("versions", 15),
     ("cluster_analyses", 20),
+    ("runtime_rules", 20),
 ];
 
 /// Seed directories per target: the project's fixtures and the shared data, read in place
@@ -249,6 +274,10 @@ fn fuzz_seeds(target: &str) -> &'static [&'static str] {
             "../shared/vulndata/osv-yaml/PyPI/aiohttp",
         ],
         "vex_sbom" => &["crates/bulwark-image/tests/data/sbom"],
+        "runtime_rules" => &[
+            "crates/bulwark-sensor/rules",
+            "../shared/runtime/falco-0.35.1-tests/rules",
+        ],
         "cluster_analyses" => &[
             "../shared/k8s/netpol-conformance/tests/anp_banp_blog_demo",
             "../shared/k8s/netpol-conformance/tests/ipblockstest",

@@ -37,6 +37,9 @@ pub enum Command {
     Reach(crate::cmd::reach::ReachArgs),
     /// Who can do what: the subjects RBAC allows a request (`who-can get secrets -n prod`).
     WhoCan(crate::cmd::who_can::WhoCanArgs),
+    /// Watch this host's processes, files and connections with eBPF and alert on runtime
+    /// threats (Falco-compatible rules and JSON alerts). Needs root.
+    Sensor(Box<crate::cmd::sensor::SensorArgs>),
 }
 
 /// Where the advisory database is: `--db`, else `BULWARK_DB`, else the cache directory.
@@ -326,7 +329,9 @@ pub struct ScanArgs {
 pub enum RulesAction {
     /// List every rule.
     List,
-    /// Run every rule's examples and negative examples; exit 1 if any misbehaves.
+    /// Run every secret rule's examples and negative examples, and load the built-in runtime
+    /// rules; with FILEs, validate those instead (Falco runtime or audit rule files, loaded in
+    /// order as the sensor would, or secret rule files). Exit 1 on any problem.
     Check,
 }
 
@@ -340,6 +345,10 @@ pub struct RulesArgs {
     /// Also load the rules in FILE; repeatable.
     #[arg(long = "rules", value_name = "FILE")]
     pub rule_files: Vec<PathBuf>,
+
+    /// Rule files to validate with `check`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 
     /// Output format of `list`.
     #[arg(short = 'f', long, value_enum, default_value_t = ChecksFormat::Table)]

@@ -13,6 +13,7 @@ mod git_history;
 mod image_scan;
 mod manifests;
 mod output;
+mod runtime;
 mod targets;
 mod vulns;
 

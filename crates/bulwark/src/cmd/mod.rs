@@ -3,10 +3,11 @@
 mod checks;
 pub(crate) mod db;
 pub(crate) mod reach;
-mod rules;
+pub(crate) mod rules;
 mod sbom;
 mod scan;
 pub(crate) mod secrets;
+pub(crate) mod sensor;
 pub(crate) mod who_can;
 
 use crate::cli::{Cli, Command};
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Db(args) => db::run(&args),
         Command::Reach(args) => reach::run(&args),
         Command::WhoCan(args) => who_can::run(&args),
+        Command::Sensor(args) => sensor::run(&args),
     }
 }
