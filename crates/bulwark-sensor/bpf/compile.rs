@@ -4,7 +4,8 @@
 //! The object is compiled with clang for the BPF target with debug info (which produces the BTF
 //! and the CO-RE relocation records in `.BTF.ext`), then `llvm-strip -g` drops the DWARF
 //! sections and keeps `.BTF`/`.BTF.ext`. clang runs inside the source directory on relative
-//! paths, so nothing about the checkout's location ends up in the object.
+//! paths, and the directory is mapped to `.` in the debug info (from which the BTF line info
+//! is made), so nothing about the checkout's location ends up in the object.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,9 +55,16 @@ pub fn build(bpf_dir: &Path, out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("creating {}: {e}", scratch.display()))?;
     let unstripped: PathBuf = scratch.join("sensor.unstripped.o");
+    // BTF line info records the source's absolute path (the compilation directory joined with
+    // the file name): map the directory to `.` so the object is the same in every checkout.
+    let abs_dir = bpf_dir
+        .canonicalize()
+        .map_err(|e| format!("resolving {}: {e}", bpf_dir.display()))?;
+    let prefix_map = format!("-fdebug-prefix-map={}=.", abs_dir.display());
     let result = (|| {
         run(Command::new(clang())
             .current_dir(bpf_dir)
+            .arg(&prefix_map)
             .args([
                 "-O2",
                 "-g",

@@ -238,9 +238,11 @@ pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
                 emit(&a, &mut sink, &metrics_state)?;
             }
             let stats = sensor.stats();
+            let metadata = sensor.metadata_stats();
             if let Ok(mut m) = metrics_state.lock() {
                 m.lost = stats.lost();
                 m.dropped = stats.dropped();
+                m.metadata = metadata;
             }
         }
     }

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub rate_limited: BTreeMap<String, u64>,
     /// Repeats folded into aggregate alerts.
     pub repeats: u64,
+    /// Container metadata lookups, as the sensor counts them.
+    pub metadata: Option<bulwark_sensor::MetadataStats>,
 }
 
 impl Metrics {
@@ -80,6 +82,37 @@ impl Metrics {
             "Repeated alerts folded into aggregates.",
         );
         let _ = writeln!(s, "bulwark_sensor_alert_repeats_total {}", self.repeats);
+        if let Some(m) = &self.metadata {
+            counter(
+                &mut s,
+                "bulwark_sensor_metadata_lookups_total",
+                "Container metadata lookups, by outcome.",
+            );
+            for (outcome, n) in [
+                ("found", m.found),
+                ("not_found", m.not_found),
+                ("error", m.errors),
+            ] {
+                let _ = writeln!(
+                    s,
+                    "bulwark_sensor_metadata_lookups_total{{outcome=\"{outcome}\"}} {n}"
+                );
+            }
+            let name = "bulwark_sensor_metadata_lookup_seconds";
+            let _ = writeln!(
+                s,
+                "# HELP {name} Latency of container metadata lookups.\n# TYPE {name} histogram"
+            );
+            for (bound, n) in bulwark_sensor::LATENCY_BUCKETS
+                .iter()
+                .zip(&m.latency_buckets)
+            {
+                let _ = writeln!(s, "{name}_bucket{{le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(s, "{name}_bucket{{le=\"+Inf\"}} {}", m.lookups);
+            let _ = writeln!(s, "{name}_sum {}", m.latency_sum_seconds);
+            let _ = writeln!(s, "{name}_count {}", m.lookups);
+        }
         s
     }
 }
@@ -125,4 +158,39 @@ pub fn serve(addr: &str, metrics: Arc<Mutex<Metrics>>) -> anyhow::Result<std::ne
         })
         .context("starting the metrics server")?;
     Ok(local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_has_counters_per_rule_and_the_lookup_histogram() {
+        let mut m = Metrics {
+            events: 10,
+            ..Metrics::default()
+        };
+        m.alerts.insert("Reverse shell".into(), 2);
+        m.rate_limited.insert("Say \"hi\"".into(), 1);
+        let mut stats = bulwark_sensor::MetadataStats {
+            lookups: 3,
+            found: 2,
+            not_found: 1,
+            latency_sum_seconds: 0.5,
+            ..Default::default()
+        };
+        stats.latency_buckets = vec![1; bulwark_sensor::LATENCY_BUCKETS.len()];
+        m.metadata = Some(stats);
+        let text = m.render();
+        assert!(text.contains("bulwark_sensor_events_total 10\n"), "{text}");
+        assert!(text.contains("bulwark_sensor_alerts_total{rule=\"Reverse shell\"} 2\n"));
+        assert!(
+            text.contains("rule=\"Say \\\"hi\\\"\"} 1"),
+            "labels are escaped: {text}"
+        );
+        assert!(text.contains("bulwark_sensor_metadata_lookups_total{outcome=\"found\"} 2\n"));
+        assert!(text.contains("bulwark_sensor_metadata_lookup_seconds_bucket{le=\"+Inf\"} 3\n"));
+        assert!(text.contains("bulwark_sensor_metadata_lookup_seconds_count 3\n"));
+        assert!(text.contains("# TYPE bulwark_sensor_metadata_lookup_seconds histogram"));
+    }
 }
