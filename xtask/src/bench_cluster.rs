@@ -213,10 +213,6 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         "\nThe analysis evaluates policies once per pair of pod *classes* (pods that match the same selectors and name the same ports behave alike), not per pair of pods. No peer tool was run: the one connectivity peer with a conformance suite (np-guard's netpol-analyzer) is not installed here."
     );
     print!("{s}");
-    let doc_path = root.join("docs/BENCHMARKS.md");
-    let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
-    std::fs::write(&doc_path, measure::splice(&doc, HEADING, &s))
-        .context("writing docs/BENCHMARKS.md")?;
-    eprintln!("xtask: updated {}", doc_path.display());
+    measure::record(root, HEADING, &s)?;
     Ok(())
 }

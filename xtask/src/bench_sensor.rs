@@ -354,10 +354,6 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         verdict(exec_lost == 0 && exec_rate >= TARGET_EXEC_RATE * 0.9)
     );
     print!("{s}");
-    let doc_path = root.join("docs/BENCHMARKS.md");
-    let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
-    std::fs::write(&doc_path, measure::splice(&doc, HEADING, &s))
-        .context("writing docs/BENCHMARKS.md")?;
-    eprintln!("xtask: updated {}", doc_path.display());
+    measure::record(root, HEADING, &s)?;
     Ok(())
 }

@@ -566,10 +566,5 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         share = 100.0 * inv_wall / vuln_wall.max(0.001),
     );
     println!("{section}");
-    let doc_path = root.join("docs/BENCHMARKS.md");
-    let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
-    std::fs::write(&doc_path, measure::splice(&doc, HEADING, &section))
-        .context("writing docs/BENCHMARKS.md")?;
-    eprintln!("xtask: updated {}", doc_path.display());
-    Ok(())
+    measure::record(root, HEADING, &section)
 }

@@ -56,6 +56,17 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
 
+/// Writes `section` under `heading` into docs/BENCHMARKS.md (replacing that section, or
+/// appending it).
+pub(crate) fn record(root: &Path, heading: &str, section: &str) -> anyhow::Result<()> {
+    let doc_path = root.join("docs/BENCHMARKS.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
+    std::fs::write(&doc_path, splice(&doc, heading, section))
+        .context("writing docs/BENCHMARKS.md")?;
+    eprintln!("xtask: updated {}", doc_path.display());
+    Ok(())
+}
+
 /// `doc` with the section under `heading` (up to the next `## ` heading) replaced by
 /// `section`, or with `section` appended when there is none.
 pub(crate) fn splice(doc: &str, heading: &str, section: &str) -> String {

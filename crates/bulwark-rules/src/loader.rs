@@ -733,11 +733,7 @@ impl Reader<'_> {
     }
 
     fn read_list(&mut self, item: &Node, col: &mut Collector, parent: &Ctx) -> Result<(), Fail> {
-        let tmp = parent.with(ItemType::List, "", item.pos);
-        let name = decode_str(item, "list", &tmp, false)?
-            .unwrap_or_default()
-            .to_string();
-        let ctx = parent.with(ItemType::List, &name, item.pos);
+        let (name, ctx) = item_name(item, "list", ItemType::List, parent)?;
         if !is_barestr(&name) {
             self.warn(
                 &ctx,
@@ -783,11 +779,7 @@ impl Reader<'_> {
     }
 
     fn read_macro(&mut self, item: &Node, col: &mut Collector, parent: &Ctx) -> Result<(), Fail> {
-        let tmp = parent.with(ItemType::Macro, "", item.pos);
-        let name = decode_str(item, "macro", &tmp, false)?
-            .unwrap_or_default()
-            .to_string();
-        let ctx = parent.with(ItemType::Macro, &name, item.pos);
+        let (name, ctx) = item_name(item, "macro", ItemType::Macro, parent)?;
         if !is_identifier(&name) {
             self.warn(
                 &ctx,
@@ -906,11 +898,7 @@ impl Reader<'_> {
     }
 
     fn read_rule(&mut self, item: &Node, col: &mut Collector, parent: &Ctx) -> Result<(), Fail> {
-        let tmp = parent.with(ItemType::Rule, "", item.pos);
-        let name = decode_str(item, "rule", &tmp, false)?
-            .unwrap_or_default()
-            .to_string();
-        let ctx = parent.with(ItemType::Rule, &name, item.pos);
+        let (name, ctx) = item_name(item, "rule", ItemType::Rule, parent)?;
         let has_append_flag = decode_bool(item, "append", &ctx, true)?.unwrap_or(false);
         if has_append_flag {
             self.warn(&ctx, WarningCode::LOAD_DEPRECATED_ITEM, DEPRECATED_APPEND);
@@ -1241,22 +1229,39 @@ fn validate_exception(source: Option<Source>, ex: &mut ExceptionInfo) -> Result<
     Ok(())
 }
 
+/// An item's name (the value of its `key`: `rule`, `macro`, `list`) and the context its
+/// diagnostics carry.
+fn item_name(item: &Node, key: &str, ty: ItemType, parent: &Ctx) -> Result<(String, Ctx), Fail> {
+    let unnamed = parent.with(ty, "", item.pos);
+    let name = decode_str(item, key, &unnamed, false)?
+        .unwrap_or_default()
+        .to_string();
+    let ctx = parent.with(ty, &name, item.pos);
+    Ok((name, ctx))
+}
+
 fn rule_source(col: &Collector, name: &str) -> Option<Source> {
     col.rules
         .get(name)
         .and_then(|r| Source::from_name(&r.source))
 }
 
-fn collector_append(col: &mut Collector, up: RuleUpdate, ctx: &Ctx) -> Result<(), Fail> {
+/// The earlier definition an `append` or `override` changes, with its source and the update's
+/// visibility index; `missing` and `empty` are the errors for no earlier rule and an update
+/// that changes nothing.
+fn previous_rule<'c>(
+    col: &'c mut Collector,
+    up: &RuleUpdate,
+    ctx: &Ctx,
+    missing: &'static str,
+    empty: &'static str,
+) -> Result<(Option<Source>, u32, &'c mut RuleInfo), Fail> {
     let name = ctx.item_name.clone();
     if col.rules.get(&name).is_none() {
-        return Err(validate(ctx, ERROR_NO_PREVIOUS_RULE_APPEND));
+        return Err(validate(ctx, missing));
     }
     if !up.has_any_value() {
-        return Err(validate(
-            ctx,
-            "Appended rule must have exceptions or condition property",
-        ));
+        return Err(validate(ctx, empty));
     }
     let source = rule_source(col, &name);
     let id = col.cur_index;
@@ -1264,7 +1269,18 @@ fn collector_append(col: &mut Collector, up: RuleUpdate, ctx: &Ctx) -> Result<()
     let prev = col
         .rules
         .get_mut(&name)
-        .ok_or_else(|| validate(ctx, ERROR_NO_PREVIOUS_RULE_APPEND))?;
+        .ok_or_else(|| validate(ctx, missing))?;
+    Ok((source, id, prev))
+}
+
+fn collector_append(col: &mut Collector, up: RuleUpdate, ctx: &Ctx) -> Result<(), Fail> {
+    let (source, id, prev) = previous_rule(
+        col,
+        &up,
+        ctx,
+        ERROR_NO_PREVIOUS_RULE_APPEND,
+        "Appended rule must have exceptions or condition property",
+    )?;
     if let Some((c, _)) = up.cond
         && !c.is_empty()
     {
@@ -1325,23 +1341,13 @@ fn collector_append(col: &mut Collector, up: RuleUpdate, ctx: &Ctx) -> Result<()
 }
 
 fn collector_replace(col: &mut Collector, up: RuleUpdate, ctx: &Ctx) -> Result<(), Fail> {
-    let name = ctx.item_name.clone();
-    if col.rules.get(&name).is_none() {
-        return Err(validate(ctx, ERROR_NO_PREVIOUS_RULE_REPLACE));
-    }
-    if !up.has_any_value() {
-        return Err(validate(
-            ctx,
-            "The rule must have at least one field that can be replaced",
-        ));
-    }
-    let source = rule_source(col, &name);
-    let id = col.cur_index;
-    col.cur_index += 1;
-    let prev = col
-        .rules
-        .get_mut(&name)
-        .ok_or_else(|| validate(ctx, ERROR_NO_PREVIOUS_RULE_REPLACE))?;
+    let (source, id, prev) = previous_rule(
+        col,
+        &up,
+        ctx,
+        ERROR_NO_PREVIOUS_RULE_REPLACE,
+        "The rule must have at least one field that can be replaced",
+    )?;
     if let Some((c, p)) = up.cond {
         prev.cond = c;
         prev.cond_pos = p;
