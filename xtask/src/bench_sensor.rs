@@ -6,7 +6,7 @@
 //! configuration, draining and counting events, printing its counters when its stdin closes).
 //! The workloads come from a small C driver compiled here (`target/bench-sensor/driver.c`):
 //! an exec loop (`posix_spawn` of `/bin/true`, 4 in flight), an open/close loop of a watched
-//! file (`/etc/hostname`, every open reported) and of an unwatched one (filtered in the
+//! file (`/etc/shadow`, every open reported) and of an unwatched one (filtered in the
 //! kernel), and a build (a generated C file compiled repeatedly with `cc -O2`). Runs
 //! alternate without and with the sensor; the median of each is reported. The workloads run
 //! without cargo's `LD_LIBRARY_PATH` (under `/root/.rustup`, a watched prefix: the dynamic
@@ -230,9 +230,9 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         },
         Workload {
             name: "open loop, watched",
-            what: format!("{OPENS} × open+close of `/etc/hostname` (every open reported)"),
+            what: format!("{OPENS} × open+close of `/etc/shadow` (every open reported)"),
             run: Box::new(move || {
-                driver_run(&open_driver, &["open", &OPENS.to_string(), "/etc/hostname"])
+                driver_run(&open_driver, &["open", &OPENS.to_string(), "/etc/shadow"])
             }),
         },
         Workload {
@@ -308,7 +308,14 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
     );
     let mut exec_rate = 0.0;
     let mut exec_lost = 0;
-    let mut worst: f64 = 0.0;
+    let mut pipeline = (0.0, 0);
+    let mut per_open_ns = 0.0;
+    let mut exec_cpu_ms = 0.0;
+    #[allow(clippy::cast_precision_loss)]
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    let mut verdicts = Vec::new();
+    let verdict = |ok: bool| if ok { "meets" } else { "misses" };
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
     for (w, without, with, counts) in &rows {
         let a = measure::median(without.clone());
         let b = measure::median(with.clone());
@@ -318,21 +325,29 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
         let dropped: u64 = counts.iter().map(|c| c.dropped).sum();
         let detail = match w.name {
             "exec loop" => {
-                #[allow(clippy::cast_precision_loss)] // 20,000 is exact in an f64
-                let execs_f = EXECS as f64;
-                exec_rate = execs_f / b;
+                exec_rate = EXECS as f64 / b;
+                exec_cpu_ms = cores / (EXECS as f64 / a) * 1e3;
                 exec_lost = lost;
                 let execs: u64 = counts.iter().map(|c| c.execs).sum();
                 format!("{delivered} ({execs} execs)")
             }
             n if n.starts_with("open") => {
                 let opens: u64 = counts.iter().map(|c| c.opens).sum();
+                if n == "open loop, watched" {
+                    pipeline = (OPENS as f64 / b, lost);
+                } else {
+                    per_open_ns = (b - a) / OPENS as f64 * 1e9;
+                }
                 format!("{delivered} ({opens} opens)")
             }
             _ => delivered.to_string(),
         };
         if w.name != "open loop, watched" {
-            worst = worst.max(overhead);
+            verdicts.push(format!(
+                "{} {overhead:+.1} % ({})",
+                w.name,
+                verdict(overhead < TARGET_OVERHEAD)
+            ));
         }
         let _ = writeln!(
             s,
@@ -340,18 +355,27 @@ pub fn run(root: &Path, runs: u64) -> anyhow::Result<()> {
             w.name, w.what
         );
     }
-    let verdict = |ok: bool| if ok { "meets" } else { "misses" };
     let _ = writeln!(
         s,
-        "\nTargets (issue 7): overhead under {TARGET_OVERHEAD:.0} % on the exec loop, the unwatched \
-         open loop and the build: worst {worst:+.1} %, {}. Exec rate with the sensor: \
-         {exec_rate:.0} execs/s with {exec_lost} lost events (target: zero lost at about \
-         {TARGET_EXEC_RATE:.0}/s): {}. The watched open loop reports every one of its million \
-         opens (a file under `/etc/` is a rule input), so it measures the full per-event cost \
-         (a 1 KB ring-buffer record, decoding, the channel) rather than a realistic mix; it is \
-         not held to the 5 % target.",
-        verdict(worst < TARGET_OVERHEAD),
-        verdict(exec_lost == 0 && exec_rate >= TARGET_EXEC_RATE * 0.9)
+        "\nTargets (issue 7): overhead under {TARGET_OVERHEAD:.0} %: {}. The unwatched open loop \
+         is a call the sensor hooks (openat) whose path the in-kernel filter then drops: \
+         {per_open_ns:.0} ns per open (the perf tracepoint, the path read and the prefix-trie \
+         lookup) against some 300 ns for the open itself; calls the sensor does not hook pay \
+         only the kernel's syscall-tracepoint check. \
+         Exec rate with the sensor: {exec_rate:.0} execs/s with {exec_lost} lost events (this \
+         machine cannot start more: an exec costs it about {exec_cpu_ms:.1} ms of CPU on all \
+         {cores} cores); target zero \
+         lost at about {TARGET_EXEC_RATE:.0}/s: {}. The watched open loop reports every one of \
+         its million opens (`/etc/shadow` is a rule input), so it measures the event \
+         pipeline's capacity rather than a realistic mix (not held to the 5 % target): \
+         {:.0} events/s delivered with {} lost, against the {:.0} records/s that \
+         {TARGET_EXEC_RATE:.0} execs/s produce (fork, exec, exit): {}.",
+        verdicts.join(", "),
+        verdict(exec_lost == 0 && exec_rate >= TARGET_EXEC_RATE * 0.9),
+        pipeline.0,
+        pipeline.1,
+        TARGET_EXEC_RATE * 3.0,
+        verdict(pipeline.1 == 0 && pipeline.0 >= TARGET_EXEC_RATE * 3.0),
     );
     print!("{s}");
     measure::record(root, HEADING, &s)?;

@@ -128,11 +128,17 @@ typedef struct {
 	__u32 val;
 } kgid_t;
 
+/* Linux 6.3+: one u64. Before, two u32 words of the same size and order. */
+typedef struct kernel_cap_struct {
+	__u64 val;
+} PAI kernel_cap_t;
+
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
 	kuid_t euid;
 	kgid_t egid;
+	kernel_cap_t cap_effective;
 } PAI;
 
 struct fs_struct {
@@ -204,6 +210,7 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct signal_struct *signal;
 	const struct cred *real_cred;
+	const struct cred *cred;
 	struct fs_struct *fs;
 	struct mm_struct *mm;
 	struct nsproxy *nsproxy;

@@ -4,8 +4,11 @@
  *
  * Hooks (see docs/sensor.md):
  *   sched_process_exec, sched_process_exit, sched_process_fork  tp_btf, or raw_tp as a fallback
- *   raw_syscalls sys_enter / sys_exit                            raw_tp; a per-syscall table set by
- *                                                                user space says what to capture
+ *   syscalls:sys_exit_<name> of each watched system call         tracepoint (one program attached
+ *                                                                to each); raw_syscalls sys_exit
+ *                                                                as raw_tp without tracefs. A
+ *                                                                per-syscall table set by user
+ *                                                                space says what to capture
  * Records go to one ring buffer; every record starts with `struct hdr`. Layouts are mirrored in
  * src/record.rs (offsets asserted by unit tests there): change both together.
  */
@@ -52,7 +55,7 @@ enum kind { K_EXEC = 1, K_EXIT = 2, K_FORK = 3, K_SYSCALL = 4 };
 #define TRUNC_CWD (1 << 1)
 
 /* counters (per-CPU array slots) */
-enum counter { C_LOST = 0, C_PENDING_FULL = 1, C_SUBMITTED = 2, C_COMPAT_SKIPPED = 3, C_NCOUNTERS = 4 };
+enum counter { C_LOST = 0, C_PATH_UNREADABLE = 1, C_SUBMITTED = 2, C_COMPAT_SKIPPED = 3, C_NCOUNTERS = 4 };
 
 /* syscall spec flags (byte 0 of struct spec) */
 #define SP_ENABLED (1 << 0)
@@ -142,13 +145,14 @@ struct fork_ev {
 struct sys_ev {
 	struct hdr h;
 	__u32 nr;
-	__u32 have; /* bit i: str[i] read; bit 3: addr read; bit 4: sock read; bit 5: extra read */
+	__u32 have; /* bit i: str[i] read; bit 3: addr read; bit 4: sock read; bit 5: extra[0..3]
+		     * read; bit 6: extra[3] holds the effective capabilities */
 	__s64 ret;
 	__u64 args[6];
 	__u8 addr[28]; /* struct sockaddr_in / sockaddr_in6 as passed by the caller */
 	__u32 addr_len;
 	struct sock_info sock;
-	__u64 extra[4];
+	__u64 extra[4]; /* call-specific words; extra[3]: the caller's effective capabilities */
 	char str[3][STR_LEN];
 };
 
@@ -181,16 +185,10 @@ struct spec {
 	__u8 addr_arg;   /* argument index + 1 of a user sockaddr */
 	__u8 addrlen_arg;/* argument index + 1 of its length (by value; 0x80 | idx+1 if a pointer) */
 	__u8 flags_arg;  /* argument index + 1 of open flags, for the prefix filter */
-	__u8 _pad;
+	__u8 nargs;      /* how many arguments the call takes (the rest are not reported) */
 };
 
 _Static_assert(sizeof(struct spec) == 8, "spec");
-
-struct pending {
-	__u32 nr;
-	__u32 wanted; /* the prefix filter already passed at entry */
-	__u64 args[6];
-};
 
 struct prefix_key {
 	__u32 prefixlen; /* in bits */
@@ -217,13 +215,6 @@ struct {
 } syscall_specs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct pending);
-} pending SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 256);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -241,6 +232,7 @@ struct {
 /* Set by user space before load. */
 const volatile __u32 self_tgid = 0;      /* the sensor's own process: never reported */
 const volatile __u32 report_all_opens = 0;
+const volatile __u64 wakeup_bytes = 0;   /* wake the reader once this much is waiting */
 
 static __always_inline void count(__u32 which)
 {
@@ -257,9 +249,14 @@ static __always_inline void *reserve(__u64 size)
 	return e;
 }
 
+/* Records are submitted without waking the reader, which polls on a short timer, until a
+ * quarter of the ring buffer is waiting: one wakeup per batch rather than per event. */
 static __always_inline void submit(void *e)
 {
-	bpf_ringbuf_submit(e, 0);
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 	count(C_SUBMITTED);
 }
 
@@ -564,23 +561,23 @@ static __always_inline struct spec *spec_of(__u32 nr)
 	return s;
 }
 
-static __always_inline __u64 arg_at(struct pending *p, __u8 idx1)
+static __always_inline __u64 arg_at(const __u64 *args, __u8 idx1)
 {
 	/* idx1 is an argument index + 1 */
 	switch (idx1) {
-	case 1: return p->args[0];
-	case 2: return p->args[1];
-	case 3: return p->args[2];
-	case 4: return p->args[3];
-	case 5: return p->args[4];
-	case 6: return p->args[5];
+	case 1: return args[0];
+	case 2: return args[1];
+	case 3: return args[2];
+	case 4: return args[3];
+	case 5: return args[4];
+	case 6: return args[5];
 	default: return 0;
 	}
 }
 
-/* Whether an open-like call passes the prefix filter: 1 report, 0 filtered out, -1 the path
- * cannot be read now (at entry, the page may not be resident: decide at exit). */
-static __always_inline int open_filter(struct spec *s, struct pending *p)
+/* Whether an open-like call passes the prefix filter: 1 report, 0 filtered out, -1 its path
+ * could not be read. The key's length is the path's, so nothing needs clearing. */
+static __always_inline int open_filter(struct spec *s, const __u64 *args)
 {
 	if (report_all_opens)
 		return 1;
@@ -588,11 +585,10 @@ static __always_inline int open_filter(struct spec *s, struct pending *p)
 	struct prefix_key *k = bpf_map_lookup_elem(&scratch_key, &zero);
 	if (!k)
 		return 0;
-	__u64 path = arg_at(p, s->str_arg[0]);
-	k->prefixlen = PREFIX_LEN * 8;
-	__builtin_memset(k->data, 0, PREFIX_LEN);
-	if (bpf_probe_read_user_str(k->data, PREFIX_LEN, (void *)path) <= 0)
+	long n = bpf_probe_read_user_str(k->data, PREFIX_LEN, (void *)arg_at(args, s->str_arg[0]));
+	if (n <= 0)
 		return -1;
+	k->prefixlen = (__u32)(n - 1) * 8;
 	__u32 *rule = bpf_map_lookup_elem(&prefixes, k);
 	if (!rule)
 		return 0;
@@ -601,48 +597,15 @@ static __always_inline int open_filter(struct spec *s, struct pending *p)
 	if (*rule & PF_WRITE) {
 		__u64 flags;
 		if (s->flags & SP_OPEN_HOW) {
-			if (bpf_probe_read_user(&flags, sizeof(flags), (void *)p->args[2]) != 0)
+			if (bpf_probe_read_user(&flags, sizeof(flags), (void *)args[2]) != 0)
 				return 1; /* unreadable: report rather than hide */
 		} else if (s->flags_arg) {
-			flags = arg_at(p, s->flags_arg);
+			flags = arg_at(args, s->flags_arg);
 		} else {
 			return 1;
 		}
 		return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
 	}
-	return 0;
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
-{
-	struct spec *s = spec_of((__u32)id);
-	if (!s || is_self())
-		return 0;
-	struct task_struct *t = current_task();
-	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) {
-		/* a 32-bit process: its syscall numbers mean something else */
-		count(C_COMPAT_SKIPPED);
-		return 0;
-	}
-	struct pending p = {};
-	p.nr = (__u32)id;
-	p.args[0] = BPF_CORE_READ(regs, di);
-	p.args[1] = BPF_CORE_READ(regs, si);
-	p.args[2] = BPF_CORE_READ(regs, dx);
-	p.args[3] = BPF_CORE_READ(regs, r10);
-	p.args[4] = BPF_CORE_READ(regs, r8);
-	p.args[5] = BPF_CORE_READ(regs, r9);
-	if (s->flags & SP_PATH_FILTER) {
-		/* filter at entry, so opens nobody watches cost no in-flight entry */
-		int w = open_filter(s, &p);
-		if (w == 0)
-			return 0;
-		p.wanted = w == 1;
-	}
-	__u64 key = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY) != 0)
-		count(C_PENDING_FULL);
 	return 0;
 }
 
@@ -653,45 +616,76 @@ static __always_inline void read_sock(struct sys_ev *e, __u64 fd)
 		e->have |= 1 << 4;
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/* A watched system call has returned. Its arguments come from the user registers saved at entry,
+ * which the call leaves alone, so one hook at exit sees both arguments and result (and user
+ * memory the kernel has just read is resident). */
+static __always_inline int on_sys_exit(__u32 nr, long ret, struct pt_regs *regs, int typed)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct pending *p = bpf_map_lookup_elem(&pending, &key);
-	if (!p)
+	struct spec *s = spec_of(nr);
+	if (!s || is_self())
 		return 0;
-	struct spec *s = spec_of(p->nr);
-	if (!s)
-		goto out;
-	if ((s->flags & SP_PATH_FILTER) && !p->wanted && open_filter(s, p) != 1)
-		goto out;
+	struct task_struct *t = current_task();
+	__u64 args[6];
+	if (typed) {
+		/* a BTF pointer (bpf_task_pt_regs): plain loads */
+		args[0] = regs->di;
+		args[1] = regs->si;
+		args[2] = regs->dx;
+		args[3] = regs->r10;
+		args[4] = regs->r8;
+		args[5] = regs->r9;
+	} else {
+		if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) {
+			/* a 32-bit process: its syscall numbers mean something else (the syscalls
+			 * tracepoints never fire for them) */
+			count(C_COMPAT_SKIPPED);
+			return 0;
+		}
+		args[0] = BPF_CORE_READ(regs, di);
+		args[1] = BPF_CORE_READ(regs, si);
+		args[2] = BPF_CORE_READ(regs, dx);
+		args[3] = BPF_CORE_READ(regs, r10);
+		args[4] = BPF_CORE_READ(regs, r8);
+		args[5] = BPF_CORE_READ(regs, r9);
+	}
+	if (s->flags & SP_PATH_FILTER) {
+		int w = open_filter(s, args);
+		if (w < 0 && ret >= 0)
+			count(C_PATH_UNREADABLE);
+		if (w != 1)
+			return 0;
+	}
 	struct sys_ev *e = reserve(sizeof(*e));
 	if (!e)
-		goto out;
-	fill_hdr(&e->h, K_SYSCALL, current_task());
-	e->nr = p->nr;
+		return 0;
+	fill_hdr(&e->h, K_SYSCALL, t);
+	e->nr = nr;
 	e->have = 0;
 	e->ret = ret;
 	e->addr_len = 0;
 	__builtin_memset(&e->sock, 0, sizeof(e->sock));
 	__builtin_memset(e->extra, 0, sizeof(e->extra));
+	/* Falco's thread.cap_effective (the credentials in use: task->cred) */
+	const struct cred *cred = BPF_CORE_READ(t, cred);
+	if (bpf_core_read(&e->extra[3], sizeof(e->extra[3]), &cred->cap_effective) == 0)
+		e->have |= 1 << 6;
 #pragma unroll
 	for (int i = 0; i < 6; i++)
-		e->args[i] = p->args[i];
+		e->args[i] = i < s->nargs ? args[i] : 0;
 #pragma unroll
 	for (int i = 0; i < 3; i++) {
 		e->str[i][0] = 0;
 		if (s->str_arg[i] &&
-		    bpf_probe_read_user_str(e->str[i], STR_LEN, (void *)arg_at(p, s->str_arg[i])) > 0)
+		    bpf_probe_read_user_str(e->str[i], STR_LEN, (void *)arg_at(args, s->str_arg[i])) > 0)
 			e->have |= 1 << i;
 	}
 	if (s->addr_arg) {
-		__u64 uaddr = arg_at(p, s->addr_arg);
+		__u64 uaddr = arg_at(args, s->addr_arg);
 		__u32 len = 0;
 		if (s->addrlen_arg & 0x80) {
-			bpf_probe_read_user(&len, sizeof(len), (void *)arg_at(p, s->addrlen_arg & 0x7f));
+			bpf_probe_read_user(&len, sizeof(len), (void *)arg_at(args, s->addrlen_arg & 0x7f));
 		} else if (s->addrlen_arg) {
-			len = arg_at(p, s->addrlen_arg);
+			len = arg_at(args, s->addrlen_arg);
 		}
 		if (len > sizeof(e->addr))
 			len = sizeof(e->addr);
@@ -706,16 +700,38 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if ((s->flags & SP_SOCK_RET) && ret >= 0)
 		read_sock(e, ret);
 	if (s->flags & SP_SOCK_ARG0)
-		read_sock(e, p->args[0]);
+		read_sock(e, args[0]);
 	if (s->flags & SP_OPEN_HOW) {
-		if (bpf_probe_read_user(&e->extra, 2 * sizeof(__u64), (void *)p->args[2]) == 0)
+		if (bpf_probe_read_user(&e->extra, 2 * sizeof(__u64), (void *)args[2]) == 0)
 			e->have |= 1 << 5;
 	} else if (s->flags & SP_CAP_DATA) {
-		if (bpf_probe_read_user(&e->extra, 3 * sizeof(__u64), (void *)p->args[1]) == 0)
+		if (bpf_probe_read_user(&e->extra, 3 * sizeof(__u64), (void *)args[1]) == 0)
 			e->have |= 1 << 5;
 	}
 	submit(e);
-out:
-	bpf_map_delete_elem(&pending, &key);
 	return 0;
+}
+
+/* The context of a syscalls:sys_exit_* tracepoint (its format file). */
+struct sys_exit_tp_args {
+	__u64 common;
+	__s32 nr;
+	__u32 _pad;
+	__s64 ret;
+};
+
+/* Preferred: attached by user space to syscalls:sys_exit_<name> of each watched call, so other
+ * system calls run no BPF at all. */
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_tp(struct sys_exit_tp_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_sys_exit((__u32)ctx->nr, ctx->ret, regs, 1);
+}
+
+/* Fallback without tracefs: every system call's exit, filtered by the spec table. */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit((__u32)BPF_CORE_READ(regs, orig_ax), ret, regs, 0);
 }

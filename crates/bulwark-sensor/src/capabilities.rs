@@ -14,6 +14,8 @@ pub enum AttachKind {
     TpBtf,
     /// A raw tracepoint (`raw_tp/…`): the fallback, available since Linux 4.17.
     RawTracepoint,
+    /// A classic tracepoint through tracefs and perf (`tracepoint/…`): per-syscall events.
+    Tracepoint,
 }
 
 impl fmt::Display for AttachKind {
@@ -21,6 +23,7 @@ impl fmt::Display for AttachKind {
         f.write_str(match self {
             AttachKind::TpBtf => "tp_btf",
             AttachKind::RawTracepoint => "raw_tp",
+            AttachKind::Tracepoint => "tracepoint",
         })
     }
 }
@@ -48,7 +51,7 @@ pub struct SensorCapabilities {
     /// `tp_btf` programs load and attach (known after start: the sensor's own programs are the
     /// probe).
     pub tp_btf: bool,
-    /// tracefs is mounted (per-syscall tracepoints would need it; the sensor does not).
+    /// tracefs is mounted (per-syscall tracepoints need it; the sensor mounts it when it can).
     pub tracefs: bool,
     /// kprobes can be attached (the kprobe PMU exists).
     pub kprobe: bool,
@@ -97,8 +100,7 @@ impl SensorCapabilities {
         let lsm = lsm_listed
             && probe_program(ProgramType::Lsm(LsmAttachType::Mac), "BPF LSM", &mut notes);
         let kprobe = Path::new("/sys/bus/event_source/devices/kprobe").exists();
-        let tracefs = Path::new("/sys/kernel/tracing/events").exists()
-            || Path::new("/sys/kernel/debug/tracing/events").exists();
+        let tracefs = crate::sensor::tracefs_events().is_some();
         if !kprobe {
             notes.push("kprobes unavailable (no kprobe PMU): tracepoints are used".into());
         }

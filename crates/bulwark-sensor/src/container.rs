@@ -1,7 +1,7 @@
 //! Containers from cgroup paths: which runtime and container id a cgroup v2 path belongs to
 //! (a pure function), and the resolution of cgroup ids to paths through the cgroup2 mount.
 
-use std::collections::HashMap;
+use crate::inthash::IntMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -129,8 +129,8 @@ pub fn cgroup2_mount() -> Option<PathBuf> {
 #[derive(Debug)]
 pub struct CgroupResolver {
     root: Option<PathBuf>,
-    paths: HashMap<u64, String>,
-    containers: HashMap<u64, Option<ContainerRef>>,
+    paths: IntMap<u64, String>,
+    containers: IntMap<u64, Option<ContainerRef>>,
     last_scan: Option<Instant>,
     min_rescan: Duration,
 }
@@ -140,8 +140,8 @@ impl CgroupResolver {
     pub fn new(root: Option<PathBuf>) -> Self {
         let mut r = CgroupResolver {
             root,
-            paths: HashMap::new(),
-            containers: HashMap::new(),
+            paths: IntMap::default(),
+            containers: IntMap::default(),
             last_scan: None,
             min_rescan: Duration::from_millis(20),
         };

@@ -175,6 +175,9 @@ pub(crate) struct ContainerStatus {
     pub annotations: BTreeMap<String, String>,
     /// `info["info"]`'s `sandboxID` (verbose)
     pub sandbox_id: Option<String>,
+    /// `info["info"]`'s privileged flag (verbose): CRI-O's `privileged`, containerd's
+    /// `config.linux.security_context.privileged`
+    pub privileged: Option<bool>,
 }
 
 /// Decodes `ContainerStatusResponse { ContainerStatus status = 1; map<string,string> info = 2 }`.
@@ -213,8 +216,12 @@ pub(crate) fn decode_container_status(b: &[u8]) -> ContainerStatus {
             (2, _) => {
                 if let Some((k, json)) = pb::entry(&v)
                     && k == "info"
+                    && let Ok(info) = serde_json::from_str::<serde_json::Value>(&json)
                 {
-                    out.sandbox_id = sandbox_from_info(&json);
+                    out.sandbox_id = sandbox_from_info(&info);
+                    out.privileged = ["/privileged", "/config/linux/security_context/privileged"]
+                        .iter()
+                        .find_map(|p| info.pointer(p)?.as_bool());
                 }
             }
             _ => {}
@@ -223,8 +230,7 @@ pub(crate) fn decode_container_status(b: &[u8]) -> ContainerStatus {
     out
 }
 
-fn sandbox_from_info(json: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+fn sandbox_from_info(v: &serde_json::Value) -> Option<String> {
     ["/sandboxID", "/sandboxId", "/sandbox_id"]
         .iter()
         .find_map(|p| v.pointer(p)?.as_str().map(str::to_string))
@@ -512,6 +518,7 @@ impl MetadataSource for CriSource {
             }
         }
         m.pod = pod;
+        m.privileged = status.privileged;
         Ok(Some(m))
     }
 }
@@ -539,6 +546,8 @@ pub(crate) mod fake {
         pub image_ref: String,
         pub labels: Vec<(String, String)>,
         pub sandbox_id: String,
+        /// The verbose info's extra JSON members (after `"pid":42`), as a runtime writes them.
+        pub info_extra: String,
     }
 
     /// A pod sandbox the fake knows.
@@ -737,7 +746,10 @@ pub(crate) mod fake {
                 let mut resp = Vec::new();
                 pb::bytes(&mut resp, 1, &status);
                 if verbose {
-                    let info = format!(r#"{{"sandboxID":"{}","pid":42}}"#, c.sandbox_id);
+                    let info = format!(
+                        r#"{{"sandboxID":"{}","pid":42{}}}"#,
+                        c.sandbox_id, c.info_extra
+                    );
                     pb::map_entry(&mut resp, 2, "info", &info);
                 }
                 resp
@@ -843,6 +855,9 @@ mod tests {
                     ("io.kubernetes.container.name".into(), "nginx".into()),
                 ],
                 sandbox_id: "5b".repeat(32),
+                // containerd's verbose info carries the CRI ContainerConfig
+                info_extra: r#","config":{"linux":{"security_context":{"privileged":true}}}"#
+                    .into(),
             },
         );
         containers.insert(
@@ -851,6 +866,8 @@ mod tests {
                 name: "app".into(),
                 image: "registry.local:5000/team/app:2.1".into(),
                 image_ref: "registry.local:5000/team/app@sha256:ef01".into(),
+                // CRI-O's
+                info_extra: r#","privileged":false"#.into(),
                 ..FakeContainer::default()
             },
         );
@@ -892,6 +909,7 @@ mod tests {
         assert_eq!(pod.uid, "1111-2222");
         assert_eq!(pod.labels.get("app").map(String::as_str), Some("web"));
         assert_eq!(pod.sandbox_id.as_deref(), Some("5b".repeat(32).as_str()));
+        assert_eq!(m.privileged, Some(true));
 
         let m = cri
             .lookup(&"d2".repeat(32))
@@ -901,6 +919,7 @@ mod tests {
         assert_eq!(m.image_tag.as_deref(), Some("2.1"));
         assert_eq!(m.image_digest.as_deref(), Some("sha256:ef01"));
         assert!(m.pod.is_none());
+        assert_eq!(m.privileged, Some(false));
 
         assert!(cri.lookup(&"ee".repeat(32)).unwrap().is_none(), "NotFound");
         let calls = server.calls.lock().unwrap().clone();

@@ -379,6 +379,68 @@ pub struct SyscallEvent {
     pub args: [u64; 6],
     /// The arguments, decoded.
     pub detail: SyscallDetail,
+    /// The caller's effective capability set as the call returned (bit n: capability n), when
+    /// it could be read.
+    pub cap_effective: Option<u64>,
+}
+
+/// Linux's capability names, by bit number (`include/uapi/linux/capability.h`).
+pub const CAPABILITY_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// A capability set as Falco writes it (`thread.cap_effective`): the names, space-separated,
+/// in bit order; unknown bits as `CAP_<n>`.
+pub fn capability_names(set: u64) -> String {
+    (0..64)
+        .filter(|bit| set & (1u64 << bit) != 0)
+        .map(|bit| {
+            CAPABILITY_NAMES
+                .get(bit)
+                .map_or_else(|| format!("CAP_{bit}"), |n| (*n).to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl SyscallEvent {
@@ -555,6 +617,15 @@ pub(crate) fn parse_sockaddr(b: &[u8]) -> Option<(u16, Option<SocketAddr>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capability_sets_are_named_like_falco() {
+        assert_eq!(
+            capability_names((1 << 0) | (1 << 21) | (1 << 40) | (1 << 50)),
+            "CAP_CHOWN CAP_SYS_ADMIN CAP_CHECKPOINT_RESTORE CAP_50"
+        );
+        assert_eq!(capability_names(0), "");
+    }
 
     #[test]
     fn exit_status_decodes() {

@@ -11,6 +11,7 @@ mod capabilities;
 mod container;
 mod cri;
 mod event;
+mod inthash;
 mod metadata;
 mod podman;
 mod proctable;
@@ -25,8 +26,8 @@ pub use container::{
 };
 pub use cri::CriSource;
 pub use event::{
-    AT_FDCWD, Event, EventKind, Exec, Exit, FdType, Fork, SocketDetail, StdioFd, SyscallDetail,
-    SyscallEvent,
+    AT_FDCWD, CAPABILITY_NAMES, Event, EventKind, Exec, Exit, FdType, Fork, SocketDetail, StdioFd,
+    SyscallDetail, SyscallEvent, capability_names,
 };
 pub use metadata::{
     CRI_SOCKETS, ContainerMetadata, LATENCY_BUCKETS, LookupError, MetadataCache, MetadataSource,
@@ -35,5 +36,7 @@ pub use metadata::{
 pub use podman::PodmanSource;
 pub use proctable::{ProcessInfo, ProcessTable};
 pub use record::{Clock, DecodeError, decode};
-pub use sensor::{PathRule, Sensor, SensorConfig, SensorError, SensorStats, default_path_rules};
+pub use sensor::{
+    BATCH, PathRule, Sensor, SensorConfig, SensorError, SensorStats, default_path_rules,
+};
 pub use syscalls::Syscall;

@@ -40,6 +40,9 @@ pub struct ContainerMetadata {
     pub labels: BTreeMap<String, String>,
     /// The Kubernetes pod, when the container belongs to one.
     pub pod: Option<PodMetadata>,
+    /// Whether the container runs privileged (Falco's `container.privileged`), when the
+    /// runtime says.
+    pub privileged: Option<bool>,
 }
 
 /// A Kubernetes pod (Falco's `k8s.pod.*`, `k8s.ns.name`).

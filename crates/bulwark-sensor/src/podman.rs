@@ -122,6 +122,9 @@ pub(crate) fn from_inspect(id: &str, v: &serde_json::Value) -> ContainerMetadata
         name: s("/Name").map(|n| n.trim_start_matches('/').to_string()),
         image_digest: s("/ImageDigest"),
         image_id: s("/Image"),
+        privileged: v
+            .pointer("/HostConfig/Privileged")
+            .and_then(serde_json::Value::as_bool),
         labels: labels(
             v.pointer("/Config/Labels")
                 .unwrap_or(&serde_json::Value::Null),
@@ -200,6 +203,7 @@ mod tests {
             "Image": "cd".repeat(32),
             "ImageName": "localhost/alpine-base:latest",
             "ImageDigest": "sha256:1234",
+            "HostConfig": {"Privileged": true},
             "Config": {
                 "Labels": {"app": "shop"},
                 "Annotations": {
@@ -216,6 +220,7 @@ mod tests {
         assert_eq!(m.image_tag.as_deref(), Some("latest"));
         assert_eq!(m.image_digest.as_deref(), Some("sha256:1234"));
         assert_eq!(m.labels.get("app").map(String::as_str), Some("shop"));
+        assert_eq!(m.privileged, Some(true));
         let pod = m.pod.unwrap();
         assert_eq!(
             (pod.name.as_str(), pod.namespace.as_str(), pod.uid.as_str()),

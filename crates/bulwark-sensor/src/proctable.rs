@@ -2,12 +2,13 @@
 //! from /proc and kept current from exec, fork and exit events, so rules can ask for a
 //! process's parent and ancestors (Falco's `proc.pname`, `proc.aname[N]`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::container::{ContainerRef, container_from_cgroup, proc_cgroup_path};
 use crate::event::{Event, EventKind, FdType};
+use crate::inthash::IntMap;
 
 /// What the table knows of one process.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -36,6 +37,10 @@ pub struct ProcessInfo {
     /// Whether the process has exited (entries stay a little while after exit, so a consumer
     /// behind the sensor still finds them).
     pub exited: bool,
+    /// When the process was created (fork), on the kernel's boot-time clock in nanoseconds, as
+    /// `Event::boot_ns`: the start of Falco's `proc.duration`. From /proc's `starttime` for
+    /// seeded processes; `None` when unknown.
+    pub started_ns: Option<u64>,
 }
 
 impl ProcessInfo {
@@ -48,7 +53,7 @@ impl ProcessInfo {
 /// The table. Not synchronised: the sensor keeps it behind a lock.
 #[derive(Debug)]
 pub struct ProcessTable {
-    procs: HashMap<u32, ProcessInfo>,
+    procs: IntMap<u32, ProcessInfo>,
     exited: VecDeque<(u32, Instant)>,
     grace: Duration,
 }
@@ -66,7 +71,7 @@ impl ProcessTable {
     /// An empty table keeping exited processes for `grace`.
     pub fn new(grace: Duration) -> Self {
         ProcessTable {
-            procs: HashMap::new(),
+            procs: IntMap::default(),
             exited: VecDeque::new(),
             grace,
         }
@@ -98,10 +103,10 @@ impl ProcessTable {
         self.expire();
         match &event.kind {
             EventKind::Exec(x) => {
-                let tty = x
-                    .tty
-                    .clone()
-                    .or_else(|| self.procs.get(&event.pid).and_then(|p| p.tty.clone()));
+                let known = self.procs.get(&event.pid);
+                let tty = x.tty.clone().or_else(|| known.and_then(|p| p.tty.clone()));
+                // an exec keeps the process; a process first seen at its exec started then
+                let started_ns = known.and_then(|p| p.started_ns).or(Some(event.boot_ns));
                 self.procs.insert(
                     event.pid,
                     ProcessInfo {
@@ -116,6 +121,7 @@ impl ProcessTable {
                         exe_upper_layer: x.exe_upper_layer,
                         stdio: Some(x.stdio.clone().map(|f| f.fd_type)),
                         exited: false,
+                        started_ns,
                     },
                 );
             }
@@ -133,6 +139,7 @@ impl ProcessTable {
                 child.pid = f.child_pid;
                 child.ppid = event.pid;
                 child.exited = false;
+                child.started_ns = Some(event.boot_ns);
                 self.procs.insert(f.child_pid, child);
             }
             EventKind::Exit(_) => {
@@ -211,12 +218,13 @@ fn read_proc(proc_root: &Path, pid: u32) -> Option<ProcessInfo> {
     let open = stat.find('(')?;
     let close = stat.rfind(')')?;
     let comm = stat.get(open + 1..close)?.to_string();
-    let parent = stat
-        .get(close + 2..)?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
+    let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
+    let parent = fields.get(1)?.parse().ok()?;
+    // field 22, starttime: clock ticks after boot (the boot-time clock, as BPF's)
+    let started_ns = fields
+        .get(19)
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(|ticks| ticks.saturating_mul(1_000_000_000) / clock_ticks());
     let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
     let args = crate::record::split_nul(&cmdline);
     let exe = std::fs::read_link(dir.join("exe")).map_or_else(
@@ -249,7 +257,13 @@ fn read_proc(proc_root: &Path, pid: u32) -> Option<ProcessInfo> {
         exe_upper_layer: false,
         stdio: None,
         exited: false,
+        started_ns,
     })
+}
+
+/// The kernel's `USER_HZ` (clock ticks per second of /proc's times).
+fn clock_ticks() -> u64 {
+    rustix::param::clock_ticks_per_second().max(1)
 }
 
 #[cfg(test)]

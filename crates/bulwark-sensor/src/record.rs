@@ -439,6 +439,7 @@ fn decode_syscall(b: &[u8]) -> Result<SyscallEvent, DecodeError> {
         ret,
         args,
         detail,
+        cap_effective: (have & (1 << 6) != 0).then(|| u64_at(b, 232)),
     })
 }
 

@@ -1,16 +1,17 @@
 //! Loading the BPF object, attaching its hooks, and reading its ring buffer on a thread.
 
+use std::collections::VecDeque;
 use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use aya::maps::lpm_trie::{Key, LpmTrie};
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, RawTracePoint};
+use aya::programs::{BtfTracePoint, RawTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use crate::capabilities::{AttachKind, HookStatus, SensorCapabilities};
@@ -29,9 +30,11 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!("../bpf/sensor.bpf.o");
 
 const PREFIX_LEN: usize = 128;
 const C_LOST: u32 = 0;
-const C_PENDING_FULL: u32 = 1;
+const C_PATH_UNREADABLE: u32 = 1;
 const C_SUBMITTED: u32 = 2;
 const C_COMPAT_SKIPPED: u32 = 3;
+/// The most events the reader hands over at once.
+pub const BATCH: usize = 256;
 
 /// Which opens under a path prefix are reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,21 +63,34 @@ impl PathRule {
     }
 }
 
-/// The default open filter: credentials, service-account tokens, kernel and device interfaces,
-/// and writes below binary and library directories. The longest matching prefix decides.
+/// The default open filter, tuned for Kubernetes nodes (decided in docs/sensor.md): every open
+/// of credentials (shadow files, sudoers, PAM and SSH configuration, Kubernetes and kubelet
+/// keys, home directories, service-account tokens and Secret volumes, container runtime
+/// sockets); writes anywhere below `/etc`, binary and library directories, `/tmp`, `/dev`,
+/// `/proc`, `/sys`, `/boot` and `/var/log`. Reads of the rest of `/etc`, `/proc` and `/sys`,
+/// which every program makes (the dynamic loader's cache, `/proc/self/…`), are not reported.
+/// The longest matching prefix decides.
 pub fn default_path_rules() -> Vec<PathRule> {
     let mut rules: Vec<PathRule> = [
-        "/etc/",
+        "/etc/shadow",
+        "/etc/shadow-",
+        "/etc/gshadow",
+        "/etc/gshadow-",
+        "/etc/sudoers",
+        "/etc/sudoers.d/",
+        "/etc/pam.conf",
+        "/etc/pam.d/",
+        "/etc/security/",
+        "/etc/ssh/",
+        "/etc/kubernetes/",
+        "/etc/ssl/private/",
+        "/var/lib/kubelet/pki/",
         "/root/",
         "/home/",
         "/var/run/secrets/",
         "/run/secrets/",
-        "/proc/",
-        "/sys/",
-        "/dev/",
-        "/boot/",
-        "/var/log/",
         "/var/run/docker.sock",
+        "/run/docker.sock",
         "/run/containerd/",
         "/var/run/crio/",
         "/run/podman/",
@@ -84,6 +100,7 @@ pub fn default_path_rules() -> Vec<PathRule> {
     .collect();
     rules.extend(
         [
+            "/etc/",
             "/bin/",
             "/sbin/",
             "/usr/bin/",
@@ -96,7 +113,12 @@ pub fn default_path_rules() -> Vec<PathRule> {
             "/usr/lib64/",
             "/opt/",
             "/tmp/",
-            "/dev/shm/",
+            "/var/tmp/",
+            "/dev/",
+            "/proc/",
+            "/sys/",
+            "/boot/",
+            "/var/log/",
         ]
         .iter()
         .map(|p| PathRule::writes(p)),
@@ -116,9 +138,14 @@ pub struct SensorConfig {
     pub syscalls: Vec<Syscall>,
     /// Ring buffer size in bytes (a power of two, a multiple of the page size). Default 8 MiB.
     pub ring_buffer_bytes: u32,
-    /// Events buffered between the reader thread and the consumer. When full, the reader waits,
-    /// the ring buffer fills, and the kernel counts what it cannot store (`lost`).
+    /// Events buffered between the reader thread and the consumer (in batches of up to
+    /// [`BATCH`]). When full, the reader waits, the ring buffer fills, and the kernel counts what
+    /// it cannot store (`lost`).
     pub channel_capacity: usize,
+    /// How long an event may wait in the ring buffer: the reader is not woken per event but
+    /// polls at this interval, and is woken early once a quarter of the ring buffer is in use.
+    /// Default 10 ms.
+    pub max_latency: Duration,
     /// Use raw tracepoints even where `tp_btf` works (to exercise the fallback).
     pub force_raw_tracepoints: bool,
     /// Keep the process table (seeded from /proc at start).
@@ -145,6 +172,7 @@ impl Default for SensorConfig {
             syscalls: Syscall::ALL.to_vec(),
             ring_buffer_bytes: 8 << 20,
             channel_capacity: 65_536,
+            max_latency: Duration::from_millis(10),
             force_raw_tracepoints: false,
             process_table: true,
             proc_root: PathBuf::from("/proc"),
@@ -206,9 +234,9 @@ pub struct SensorStats {
     pub delivered: u64,
     /// Records the kernel could not reserve ring-buffer space for, per CPU (lost events).
     pub lost_per_cpu: Vec<u64>,
-    /// Syscall entries dropped because the in-flight table was full, per CPU (their exit is not
-    /// reported).
-    pub pending_full_per_cpu: Vec<u64>,
+    /// Successful opens whose path could not be read from the caller's memory, per CPU: the
+    /// filter could not decide, so they are not reported.
+    pub path_unreadable_per_cpu: Vec<u64>,
     /// System calls of 32-bit (compat) processes, not decoded.
     pub compat_skipped: u64,
     /// Records user space could not decode.
@@ -220,16 +248,18 @@ impl SensorStats {
     pub fn lost(&self) -> u64 {
         self.lost_per_cpu.iter().sum()
     }
-    /// Everything dropped anywhere (lost records, in-flight overflows, decode errors).
+    /// Everything dropped anywhere (lost records, opens with unreadable paths, decode errors).
     pub fn dropped(&self) -> u64 {
-        self.lost() + self.pending_full_per_cpu.iter().sum::<u64>() + self.decode_errors
+        self.lost() + self.path_unreadable_per_cpu.iter().sum::<u64>() + self.decode_errors
     }
 }
 
 /// A running sensor. Dropping it (or [`Sensor::stop`]) detaches every program.
 pub struct Sensor {
     // Field order is drop order: the reader stops before the programs go away.
-    events: Option<Receiver<Event>>,
+    events: Option<Receiver<Vec<Event>>>,
+    /// The rest of the batch last received.
+    received: Mutex<VecDeque<Event>>,
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
     counters: PerCpuArray<MapData, u64>,
@@ -315,6 +345,96 @@ fn attach_raw(ebpf: &mut Ebpf, tracepoint: &'static str, prog: &str) -> HookStat
     }
 }
 
+/// The tracefs `events` directory, mounting tracefs at /sys/kernel/tracing if it is not mounted
+/// (which needs root). `None` if there is none.
+pub(crate) fn tracefs_events() -> Option<PathBuf> {
+    let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    let mounted = |dir: &str| Path::new(dir).join("events").is_dir();
+    if let Some(dir) = candidates.into_iter().find(|d| mounted(d)) {
+        return Some(Path::new(dir).join("events"));
+    }
+    let dir = candidates[0];
+    rustix::mount::mount(
+        "tracefs",
+        dir,
+        "tracefs",
+        rustix::mount::MountFlags::empty(),
+        None,
+    )
+    .ok()?;
+    mounted(dir).then(|| Path::new(dir).join("events"))
+}
+
+/// The system-call hook. Preferred: one program attached to `syscalls:sys_exit_<call>` of each
+/// watched call, so the rest of the system's calls run no BPF. Without tracefs (or with
+/// `force_raw`), `raw_syscalls:sys_exit` for every call, filtered in the program.
+fn attach_syscalls(ebpf: &mut Ebpf, syscalls: &[Syscall], force_raw: bool) -> HookStatus {
+    let note = if force_raw {
+        "syscall tracepoints not tried (raw tracepoints forced)".to_string()
+    } else if let Some(events) = tracefs_events() {
+        let tried = (|| -> Result<Vec<String>, String> {
+            let p: &mut TracePoint = ebpf
+                .program_mut("sys_exit_tp")
+                .ok_or("program missing from the object")?
+                .try_into()
+                .map_err(|e| format!("{e}"))?;
+            p.load().map_err(|e| format!("load: {e}"))?;
+            let mut failed = Vec::new();
+            let mut absent = Vec::new();
+            for s in syscalls {
+                if !events.join("syscalls").join(s.exit_tracepoint()).exists() {
+                    // sys_ni_syscall: the call fails with ENOSYS whatever its arguments
+                    absent.push(s.name());
+                } else if let Err(e) = p.attach("syscalls", s.exit_tracepoint()) {
+                    failed.push(format!("{s}: {e}"));
+                }
+            }
+            if failed.len() + absent.len() == syscalls.len() {
+                return Err(format!("no tracepoint attached ({})", failed.join("; ")));
+            }
+            if !absent.is_empty() {
+                failed.push(format!(
+                    "not implemented by this kernel, so not watched: {}",
+                    absent.join(", ")
+                ));
+            }
+            Ok(failed)
+        })();
+        match tried {
+            Ok(failed) if failed.is_empty() => {
+                return HookStatus {
+                    name: "sys_exit",
+                    attached: Some(AttachKind::Tracepoint),
+                    note: Some(format!(
+                        "syscalls:sys_exit_<call> for {} system calls",
+                        syscalls.len()
+                    )),
+                };
+            }
+            Ok(failed) => {
+                return HookStatus {
+                    name: "sys_exit",
+                    attached: Some(AttachKind::Tracepoint),
+                    note: Some(format!(
+                        "syscalls:sys_exit_<call>; missing: {}",
+                        failed.join("; ")
+                    )),
+                };
+            }
+            Err(e) => format!("syscall tracepoints refused ({e})"),
+        }
+    } else {
+        "tracefs is not mounted and could not be mounted: per-syscall tracepoints unavailable"
+            .to_string()
+    };
+    let mut status = attach_raw(ebpf, "sys_exit", "sys_exit");
+    status.note = Some(match status.note.take() {
+        Some(raw) => format!("{note}; {raw}"),
+        None => format!("{note}; raw_syscalls:sys_exit runs for every system call"),
+    });
+    status
+}
+
 fn prefix_key(prefix: &str) -> Result<Key<[u8; PREFIX_LEN]>, SensorError> {
     let bytes = prefix.as_bytes();
     if bytes.len() > PREFIX_LEN {
@@ -360,10 +480,12 @@ impl Sensor {
             0
         };
         let all_opens: u32 = config.report_all_opens.into();
+        let wakeup_bytes = u64::from(config.ring_buffer_bytes / 4);
         let mut ebpf = EbpfLoader::new()
             .btf(Some(&btf))
             .override_global("self_tgid", &self_tgid, true)
             .override_global("report_all_opens", &all_opens, true)
+            .override_global("wakeup_bytes", &wakeup_bytes, true)
             .map_max_entries("events", config.ring_buffer_bytes)
             .load(OBJECT)
             .map_err(SensorError::Load)?;
@@ -446,19 +568,7 @@ impl Sensor {
                 .notes
                 .push("no system calls configured: syscall hooks not attached".into());
         } else {
-            // sys_exit first, so no entry is recorded that nothing would consume
-            let exit = attach_raw(&mut ebpf, "sys_exit", "sys_exit");
-            let enter = if exit.attached.is_some() {
-                attach_raw(&mut ebpf, "sys_enter", "sys_enter")
-            } else {
-                HookStatus {
-                    name: "sys_enter",
-                    attached: None,
-                    note: Some("sys_exit could not be attached".into()),
-                }
-            };
-            hooks.push(enter);
-            hooks.push(exit);
+            hooks.push(attach_syscalls(&mut ebpf, &config.syscalls, force));
         }
         for h in &hooks {
             if h.attached.is_none() {
@@ -514,7 +624,8 @@ impl Sensor {
         } else {
             None
         };
-        let (tx, rx) = std::sync::mpsc::sync_channel(config.channel_capacity.max(1));
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel(config.channel_capacity.div_ceil(BATCH).max(1));
         let stop = Arc::new(AtomicBool::new(false));
         let delivered = Arc::new(AtomicU64::new(0));
         let decode_errors = Arc::new(AtomicU64::new(0));
@@ -528,6 +639,7 @@ impl Sensor {
             cgroups: CgroupResolver::new(cgroup2_mount()),
             metadata: metadata.clone(),
             clock: Clock::now(),
+            poll_interval: config.max_latency,
         };
         let handle = std::thread::Builder::new()
             .name("bulwark-sensor".into())
@@ -535,6 +647,7 @@ impl Sensor {
             .map_err(SensorError::Thread)?;
         Ok(Sensor {
             events: Some(rx),
+            received: Mutex::new(VecDeque::new()),
             stop,
             reader: Some(handle),
             counters,
@@ -549,13 +662,30 @@ impl Sensor {
 
     /// The next event, waiting at most `timeout`. `None` on timeout or after the reader ended.
     pub fn next_event(&self, timeout: Duration) -> Option<Event> {
+        let mut received = self
+            .received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = received.pop_front() {
+            return Some(e);
+        }
         // a timeout, or the reader has ended
-        self.events.as_ref()?.recv_timeout(timeout).ok()
+        let batch = self.events.as_ref()?.recv_timeout(timeout).ok()?;
+        received.extend(batch);
+        received.pop_front()
     }
 
     /// The events already received, without waiting.
     pub fn try_events(&self) -> impl Iterator<Item = Event> + '_ {
-        self.events.iter().flat_map(Receiver::try_iter)
+        let mut received = self
+            .received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out: Vec<Event> = received.drain(..).collect();
+        if let Some(rx) = &self.events {
+            out.extend(rx.try_iter().flatten());
+        }
+        out.into_iter()
     }
 
     /// What the kernel supports and which hooks are attached.
@@ -591,7 +721,7 @@ impl Sensor {
             submitted: per_cpu(C_SUBMITTED).iter().sum(),
             delivered: self.delivered.load(Ordering::Relaxed),
             lost_per_cpu: per_cpu(C_LOST),
-            pending_full_per_cpu: per_cpu(C_PENDING_FULL),
+            path_unreadable_per_cpu: per_cpu(C_PATH_UNREADABLE),
             compat_skipped: per_cpu(C_COMPAT_SKIPPED).iter().sum(),
             decode_errors: self.decode_errors.load(Ordering::Relaxed),
         }
@@ -625,7 +755,7 @@ impl Drop for Sensor {
 
 struct Reader {
     ring: RingBuf<MapData>,
-    tx: SyncSender<Event>,
+    tx: SyncSender<Vec<Event>>,
     stop: Arc<AtomicBool>,
     delivered: Arc<AtomicU64>,
     decode_errors: Arc<AtomicU64>,
@@ -633,10 +763,16 @@ struct Reader {
     cgroups: CgroupResolver,
     metadata: Option<MetadataCache>,
     clock: Clock,
+    poll_interval: Duration,
 }
 
 impl Reader {
     fn run(mut self) {
+        let timeout = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: i64::try_from(self.poll_interval.as_nanos().clamp(1_000, 999_999_999))
+                .unwrap_or(10_000_000),
+        };
         while !self.stop.load(Ordering::Relaxed) {
             {
                 let fd = self.ring.as_fd();
@@ -644,13 +780,11 @@ impl Reader {
                     &fd,
                     rustix::event::PollFlags::IN,
                 )];
-                let timeout = rustix::event::Timespec {
-                    tv_sec: 0,
-                    tv_nsec: 100_000_000,
-                };
-                // an error (EINTR) just means another round
+                // the kernel wakes us only when the ring buffer fills up: otherwise this is the
+                // polling interval. An error (EINTR) just means another round.
                 let _ = rustix::event::poll(&mut fds, Some(&timeout));
             }
+            let mut batch = Vec::new();
             loop {
                 let decoded = match self.ring.next() {
                     Some(item) => decode(&item, self.clock),
@@ -674,27 +808,32 @@ impl Reader {
                 {
                     t.apply(&event);
                 }
-                if !self.send(event) {
+                batch.push(event);
+                if batch.len() == BATCH && !self.send(std::mem::take(&mut batch)) {
                     return;
                 }
+            }
+            if !batch.is_empty() && !self.send(batch) {
+                return;
             }
         }
     }
 
-    /// Hands an event over, waiting while the channel is full. False once the consumer is gone.
-    fn send(&self, mut event: Event) -> bool {
+    /// Hands a batch over, waiting while the channel is full. False once the consumer is gone.
+    fn send(&self, mut batch: Vec<Event>) -> bool {
+        let n = batch.len() as u64;
         loop {
-            match self.tx.try_send(event) {
+            match self.tx.try_send(batch) {
                 Ok(()) => {
-                    self.delivered.fetch_add(1, Ordering::Relaxed);
+                    self.delivered.fetch_add(n, Ordering::Relaxed);
                     return true;
                 }
                 Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(e)) => {
+                Err(TrySendError::Full(b)) => {
                     if self.stop.load(Ordering::Relaxed) {
                         return false;
                     }
-                    event = e;
+                    batch = b;
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }

@@ -65,6 +65,8 @@ pub(crate) struct Spec {
     pub addr_arg: u8,
     pub addrlen_arg: u8,
     pub flags_arg: u8,
+    /// How many arguments the call takes: the rest of the registers are not reported.
+    pub nargs: u8,
 }
 
 impl Spec {
@@ -75,6 +77,7 @@ impl Spec {
             addr_arg: 0,
             addrlen_arg: 0,
             flags_arg: 0,
+            nargs: 6,
         }
     }
     const fn strs(mut self, a: u8, b: u8, c: u8) -> Self {
@@ -101,7 +104,7 @@ impl Spec {
             self.addr_arg,
             self.addrlen_arg,
             self.flags_arg,
-            0,
+            self.nargs,
         ]
     }
 }
@@ -239,8 +242,96 @@ impl Syscall {
         }
     }
 
+    /// How many arguments it takes (x86-64).
+    pub const fn arity(self) -> u8 {
+        match self {
+            Syscall::Setuid | Syscall::Setgid | Syscall::Unshare => 1,
+            Syscall::Setreuid
+            | Syscall::Setregid
+            | Syscall::Capset
+            | Syscall::DeleteModule
+            | Syscall::Umount2
+            | Syscall::Setns
+            | Syscall::MemfdCreate
+            | Syscall::Chmod
+            | Syscall::Fchmod
+            | Syscall::Symlink
+            | Syscall::Link => 2,
+            Syscall::Open
+            | Syscall::Connect
+            | Syscall::Accept
+            | Syscall::Bind
+            | Syscall::Setresuid
+            | Syscall::Setresgid
+            | Syscall::InitModule
+            | Syscall::FinitModule
+            | Syscall::Bpf
+            | Syscall::Fchmodat
+            | Syscall::Chown
+            | Syscall::Fchown
+            | Syscall::Lchown
+            | Syscall::Symlinkat => 3,
+            Syscall::Openat
+            | Syscall::Openat2
+            | Syscall::Accept4
+            | Syscall::Ptrace
+            | Syscall::Fchmodat2 => 4,
+            Syscall::Mount | Syscall::Fchownat | Syscall::Linkat | Syscall::Execveat => 5,
+        }
+    }
+
+    /// The kernel's tracepoint for its return, in the `syscalls` group (the kernel names a call
+    /// by its `SYSCALL_DEFINE`, which for `umount2` is `umount`).
+    pub const fn exit_tracepoint(self) -> &'static str {
+        match self {
+            Syscall::Umount2 => "sys_exit_umount",
+            Syscall::Open => "sys_exit_open",
+            Syscall::Openat => "sys_exit_openat",
+            Syscall::Openat2 => "sys_exit_openat2",
+            Syscall::Connect => "sys_exit_connect",
+            Syscall::Accept => "sys_exit_accept",
+            Syscall::Accept4 => "sys_exit_accept4",
+            Syscall::Bind => "sys_exit_bind",
+            Syscall::Setuid => "sys_exit_setuid",
+            Syscall::Setgid => "sys_exit_setgid",
+            Syscall::Setreuid => "sys_exit_setreuid",
+            Syscall::Setregid => "sys_exit_setregid",
+            Syscall::Setresuid => "sys_exit_setresuid",
+            Syscall::Setresgid => "sys_exit_setresgid",
+            Syscall::Capset => "sys_exit_capset",
+            Syscall::Ptrace => "sys_exit_ptrace",
+            Syscall::InitModule => "sys_exit_init_module",
+            Syscall::FinitModule => "sys_exit_finit_module",
+            Syscall::DeleteModule => "sys_exit_delete_module",
+            Syscall::Mount => "sys_exit_mount",
+            Syscall::Unshare => "sys_exit_unshare",
+            Syscall::Setns => "sys_exit_setns",
+            Syscall::Bpf => "sys_exit_bpf",
+            Syscall::MemfdCreate => "sys_exit_memfd_create",
+            Syscall::Chmod => "sys_exit_chmod",
+            Syscall::Fchmod => "sys_exit_fchmod",
+            Syscall::Fchmodat => "sys_exit_fchmodat",
+            Syscall::Fchmodat2 => "sys_exit_fchmodat2",
+            Syscall::Chown => "sys_exit_chown",
+            Syscall::Fchown => "sys_exit_fchown",
+            Syscall::Lchown => "sys_exit_lchown",
+            Syscall::Fchownat => "sys_exit_fchownat",
+            Syscall::Symlink => "sys_exit_symlink",
+            Syscall::Symlinkat => "sys_exit_symlinkat",
+            Syscall::Link => "sys_exit_link",
+            Syscall::Linkat => "sys_exit_linkat",
+            Syscall::Execveat => "sys_exit_execveat",
+        }
+    }
+
     /// What the kernel captures for it. Argument positions are 1-based here.
     pub(crate) const fn spec(self) -> Spec {
+        let mut spec = self.capture();
+        spec.nargs = self.arity();
+        spec
+    }
+
+    const fn capture(self) -> Spec {
         match self {
             // open(path, flags, mode)
             Syscall::Open => Spec::new(SP_PATH_FILTER).strs(1, 0, 0).open_flags(2),
@@ -327,6 +418,54 @@ mod tests {
             if spec.flags & SP_PATH_FILTER != 0 {
                 assert_ne!(spec.str_arg[0], 0, "{s}: the filter needs a path");
             }
+            for a in spec.str_arg.into_iter().chain([
+                spec.addr_arg,
+                spec.addrlen_arg & 0x7f,
+                spec.flags_arg,
+            ]) {
+                assert!(a <= spec.nargs, "{s}: argument {a} of {}", spec.nargs);
+            }
+        }
+    }
+
+    /// The kernel's own description of each call (tracefs format files): its exit tracepoint exists,
+    /// and it takes `arity()` arguments.
+    #[test]
+    fn tracepoints_and_arity_match_the_kernel() {
+        let Some(dir) = crate::sensor::tracefs_events() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "tracefs is not mounted and cannot be (root is needed): CI runs as root"
+            );
+            eprintln!("skipped: tracefs unavailable (not root?)");
+            return;
+        };
+        // A kernel without CONFIG_MODULES (this one) has no module calls, and no tracepoints
+        // for them.
+        let modules = std::path::Path::new("/proc/modules").exists();
+        for s in Syscall::ALL {
+            let exit = dir.join("syscalls").join(s.exit_tracepoint());
+            let module_call = matches!(
+                s,
+                Syscall::InitModule | Syscall::FinitModule | Syscall::DeleteModule
+            );
+            if module_call && !modules {
+                assert!(!exit.exists(), "{s}: a tracepoint without CONFIG_MODULES");
+                continue;
+            }
+            assert!(exit.join("id").exists(), "{s}: {} missing", exit.display());
+            let enter = dir
+                .join("syscalls")
+                .join(s.exit_tracepoint().replacen("sys_exit_", "sys_enter_", 1))
+                .join("format");
+            let format = std::fs::read_to_string(&enter).unwrap();
+            let fields = format
+                .lines()
+                .filter(|l| l.trim_start().starts_with("field:"))
+                .filter(|l| !l.contains("common_"))
+                .count();
+            // __syscall_nr, then one field per argument
+            assert_eq!(fields - 1, usize::from(s.arity()), "{s}: {format}");
         }
     }
 }

@@ -236,6 +236,7 @@ fn container_metadata_arrives_from_podmans_api() {
         "{m:?}"
     );
     assert_eq!(m.labels.get("team").map(String::as_str), Some("sensor"));
+    assert_eq!(m.privileged, Some(false), "started without --privileged");
     assert!(m.pod.is_none());
     assert_eq!(sensor.container_metadata(&id).as_deref(), Some(m.as_ref()));
     let stats = sensor.metadata_stats().expect("lookups are on");

@@ -182,7 +182,10 @@ fn host_attack_steps_give_exactly_their_alerts_and_the_sensor_stops_cleanly() {
             .args(["-c", "exit 0"])
             .stdin(Stdio::from(fd)),
     );
-    // RT008: a kernel module load attempt (finit_module on fd -1 fails with EBADF).
+    // RT008: a kernel module load attempt (finit_module on fd -1 fails with EBADF). A kernel
+    // without CONFIG_MODULES (no /proc/modules; this machine's) has no such call and no
+    // tracepoint for it: the sensor says so at start and the attempt, which cannot succeed,
+    // is not seen.
     run_ok(Command::new("python3").args([
         "-c",
         "import ctypes; ctypes.CDLL(None, use_errno=True).syscall(313, -1, b'', 0)",
@@ -208,6 +211,7 @@ fn host_attack_steps_give_exactly_their_alerts_and_the_sensor_stops_cleanly() {
         ("Kernel module loaded", 1),
     ]
     .into_iter()
+    .filter(|(r, _)| *r != "Kernel module loaded" || Path::new("/proc/modules").exists())
     .map(|(r, n)| (r.to_string(), n))
     .collect();
     assert_eq!(got, want, "alerts: {alerts:#?}");
@@ -506,7 +510,7 @@ fn rules_check_validates_falco_rule_files_with_file_and_line() {
     assert!(ok.status.success(), "{err}");
     assert!(err.contains("25 rules: 25 enabled"), "{err}");
     assert!(
-        err.contains("19 of the 25 enabled syscall rules run fully"),
+        err.contains("23 of the 25 enabled syscall rules run fully"),
         "{err}"
     );
     let bad = Command::new(env!("CARGO_BIN_EXE_bulwark"))

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bulwark_rules::{Diagnostic, OutputOptions, Priority, RuleFile, RuleSet, RuleStatus};
-use bulwark_sensor::{Sensor, SensorConfig};
+use bulwark_sensor::{PathRule, Sensor, SensorConfig};
 use clap::{Args, ValueEnum};
 
 use crate::runtime::adapter::RuleEvent;
@@ -73,6 +73,15 @@ pub struct SensorArgs {
     /// Only rules of this priority or more severe run (Falco's `priority` setting).
     #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
     pub min_priority: Option<Priority>,
+
+    /// Also report every open of a path starting with PREFIX (repeatable), on top of the
+    /// default filter; e.g. `/proc/` for rules on reads of /proc/PID/environ.
+    #[arg(long, value_name = "PREFIX")]
+    pub watch_opens: Vec<String>,
+
+    /// Also report opens for writing of a path starting with PREFIX (repeatable).
+    #[arg(long, value_name = "PREFIX")]
+    pub watch_writes: Vec<String>,
 
     /// Stop after SECS seconds (for tests and timed captures).
     #[arg(long, value_name = "SECS")]
@@ -173,7 +182,7 @@ pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
         let bound = metrics::serve(addr, Arc::clone(&metrics_state))?;
         eprintln!("bulwark sensor: metrics at http://{bound}/metrics");
     }
-    let sensor = Sensor::start(&SensorConfig::default()).context("starting the eBPF sensor")?;
+    let sensor = Sensor::start(&sensor_config(args)?).context("starting the eBPF sensor")?;
     eprintln!("{}", sensor.capabilities());
     let cx = Context::of_host();
     let opts = OutputOptions {
@@ -280,4 +289,23 @@ pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
         limited
     );
     Ok(0)
+}
+
+/// The sensor's configuration: the default open filter with `--watch-opens`/`--watch-writes`
+/// added (a prefix given again replaces the default's rule for it).
+fn sensor_config(args: &SensorArgs) -> anyhow::Result<SensorConfig> {
+    let mut config = SensorConfig::default();
+    let added = args
+        .watch_opens
+        .iter()
+        .map(|p| (p, PathRule::any(p)))
+        .chain(args.watch_writes.iter().map(|p| (p, PathRule::writes(p))));
+    for (prefix, rule) in added {
+        if prefix.is_empty() || !prefix.starts_with('/') {
+            bail!("a watched path prefix must be absolute: {prefix:?}");
+        }
+        config.path_rules.retain(|r| r.prefix != *prefix);
+        config.path_rules.push(rule);
+    }
+    Ok(config)
 }

@@ -100,6 +100,7 @@ pub const ANSWERED: &[Field] = &[
     Field::ContainerImageRepository,
     Field::ContainerImageTag,
     Field::ContainerName,
+    Field::ContainerPrivileged,
     Field::ContainerType,
     Field::EvtArg,
     Field::EvtCpu,
@@ -144,6 +145,7 @@ pub const ANSWERED: &[Field] = &[
     Field::ProcArgs,
     Field::ProcCmdline,
     Field::ProcCwd,
+    Field::ProcDuration,
     Field::ProcExe,
     Field::ProcExeIno,
     Field::ProcExepath,
@@ -161,6 +163,7 @@ pub const ANSWERED: &[Field] = &[
     Field::ProcStdoutType,
     Field::ProcTty,
     Field::SyscallType,
+    Field::ThreadCapEffective,
     Field::ThreadTid,
     Field::UserName,
     Field::UserUid,
@@ -527,6 +530,14 @@ impl<'a> RuleEvent<'a> {
                 };
                 Value::str(fd.fd_type.falco_type()?)
             }
+            Field::ThreadCapEffective => match &ev.kind {
+                EventKind::Syscall(s) => Value::Str(Cow::Owned(bulwark_sensor::capability_names(
+                    s.cap_effective?,
+                ))),
+                _ => return None,
+            },
+            Field::ProcDuration => Value::Uint(ev.boot_ns.saturating_sub(self.proc()?.started_ns?)),
+            Field::ContainerPrivileged => Value::Bool(self.meta()?.privileged?),
             Field::UserUid => Value::Uint(u64::from(ev.uid)),
             Field::GroupGid => Value::Uint(u64::from(ev.gid)),
             Field::UserName => Value::Str(Cow::Owned(
@@ -560,7 +571,12 @@ impl<'a> RuleEvent<'a> {
                 };
                 Value::str(if field == Field::FdTypechar { ch } else { name })
             }
-            Field::FdNum => Value::Int(i64::from(self.socket()?.fd)),
+            // an open's descriptor is its result (negative when it failed, so Falco's
+            // `fd.num>=0` in open_read/open_write means "succeeded")
+            Field::FdNum => match self.detail()? {
+                SyscallDetail::Open { .. } => Value::Int(self.ret()?),
+                _ => Value::Int(i64::from(self.socket()?.fd)),
+            },
             Field::FdSip | Field::FdRip => Value::Ip(self.ends()?.1?.ip()),
             Field::FdCip | Field::FdLip => Value::Ip(self.ends()?.0?.ip()),
             Field::FdSport | Field::FdRport => Value::Uint(u64::from(self.ends()?.1?.port())),

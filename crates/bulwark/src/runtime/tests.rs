@@ -79,6 +79,7 @@ fn syscall(
             ret,
             args: [0; 6],
             detail,
+            cap_effective: None,
         })),
     )
 }
@@ -450,4 +451,114 @@ fn falcos_stable_rules_load_and_most_run_fully_on_the_sensors_events() {
 }
 
 /// Rules of falco_rules.yaml whose every condition field the sensor fills.
-const FULLY_ANSWERED: usize = 19;
+const FULLY_ANSWERED: usize = 23;
+
+/// The rule Falco's stable rules fire first for `ev`, with `procs` as the process table.
+fn falco_fired(ev: &Event, procs: &ProcessTable) -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/runtime/falco-rules/falco_rules.yaml");
+    let rules = crate::cmd::sensor::load_rules(&[path], false).expect("falco_rules.yaml loads");
+    rules
+        .alert(
+            &RuleEvent::new(ev, procs, &Context::default()),
+            &OutputOptions::default(),
+        )
+        .map(|a| a.rule)
+}
+
+fn with_caps(mut ev: Event, caps: &[&str]) -> Event {
+    let set = caps.iter().fold(0u64, |set, name| {
+        let bit = bulwark_sensor::CAPABILITY_NAMES
+            .iter()
+            .position(|n| n == name)
+            .unwrap();
+        set | (1 << bit)
+    });
+    if let EventKind::Syscall(s) = &mut ev.kind {
+        s.cap_effective = Some(set);
+    }
+    ev
+}
+
+#[test]
+fn falcos_rules_on_capabilities_privilege_and_process_age_fire() {
+    let none = ProcessTable::new(Duration::from_secs(5));
+    // Linux Kernel Module Injection Detected: thread.cap_effective icontains sys_module
+    let module = |caps: &[&str]| {
+        let ev = syscall(
+            "insmod",
+            true,
+            Syscall::FinitModule,
+            -1,
+            SyscallDetail::Module {
+                name_or_params: String::new(),
+                fd: Some(3),
+            },
+        );
+        falco_fired(&with_caps(ev, caps), &none)
+    };
+    assert_eq!(
+        module(&["CAP_CHOWN", "CAP_SYS_MODULE"]).as_deref(),
+        Some("Linux Kernel Module Injection Detected")
+    );
+    assert_eq!(module(&["CAP_CHOWN"]), None);
+
+    // Detect release_agent File Container Escapes: CAP_SYS_ADMIN (and root or DAC override)
+    let agent = |caps: &[&str]| {
+        let ev = open("sh", true, "/sys/fs/cgroup/rdma/release_agent", 0o1);
+        falco_fired(&with_caps(ev, caps), &none)
+    };
+    assert_eq!(
+        agent(&["CAP_DAC_OVERRIDE", "CAP_SYS_ADMIN"]).as_deref(),
+        Some("Detect release_agent File Container Escapes")
+    );
+    assert_eq!(agent(&["CAP_DAC_OVERRIDE"]), None);
+
+    // Debugfs Launched in Privileged Container: container.privileged=true
+    let debugfs = |privileged: bool| {
+        let mut ev = spawn(
+            "/usr/sbin/debugfs",
+            &["debugfs", "/dev/sda1"],
+            "sh",
+            true,
+            |_| {},
+        );
+        ev.container_metadata = Some(std::sync::Arc::new(bulwark_sensor::ContainerMetadata {
+            id: CID.to_string(),
+            privileged: Some(privileged),
+            ..Default::default()
+        }));
+        falco_fired(&ev, &none)
+    };
+    assert_eq!(
+        debugfs(true).as_deref(),
+        Some("Debugfs Launched in Privileged Container")
+    );
+    assert_eq!(debugfs(false), None);
+
+    // Read sensitive file trusted after startup: a server older than 5 s (proc.duration)
+    let shadow_read_at = |age_s: u64| {
+        let mut procs = ProcessTable::new(Duration::from_secs(5));
+        let started = 1_000_000_000;
+        let mut fork = base(
+            100,
+            "nginx",
+            0,
+            true,
+            EventKind::Fork(bulwark_sensor::Fork { child_pid: 200 }),
+        );
+        fork.boot_ns = started;
+        procs.apply(&fork);
+        let mut ev = open("nginx", true, "/etc/shadow", 0);
+        ev.boot_ns = started + age_s * 1_000_000_000;
+        falco_fired(&ev, &procs)
+    };
+    assert_eq!(
+        shadow_read_at(60).as_deref(),
+        Some("Read sensitive file trusted after startup")
+    );
+    assert_ne!(
+        shadow_read_at(1).as_deref(),
+        Some("Read sensitive file trusted after startup")
+    );
+}
