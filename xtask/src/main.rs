@@ -173,6 +173,10 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     // hybrid cgroups), overlay storage under a private root.
     ("podman", "command -v podman"),
     ("runc", "command -v runc"),
+    // The audit webhook's end-to-end test: certificates made with openssl, batches POSTed by
+    // curl with a client certificate, as the API server would.
+    ("openssl", "command -v openssl"),
+    ("curl", "command -v curl"),
 ];
 
 /// The cargo-fuzz release the fuzz task uses.
@@ -255,6 +259,7 @@ const FUZZ_SMOKE: &[(&str, u64)] = &[
     ("versions", 15),
     ("cluster_analyses", 20),
     ("runtime_rules", 20),
+    ("audit_decode", 15),
 ];
 
 /// Seed directories per target: the project's fixtures and the shared data, read in place

@@ -340,6 +340,7 @@ catalog! {
     KaReqPodEphemeralContainersImageRepository = "ka.req.pod.ephemeralContainers.image.repository", K8sAudit, StringList, OptionalIndex, "the ephemeral containers' image repositories";
     KaReqPodHostIpc = "ka.req.pod.host_ipc", K8sAudit, StringList, None, "`hostIPC` (`true`/`false`)";
     KaReqPodHostNetwork = "ka.req.pod.host_network", K8sAudit, StringList, None, "`hostNetwork` (`true`/`false`)";
+    KaReqContainerHostNetwork = "ka.req.container.host_network", K8sAudit, StringList, None, "`hostNetwork` (`true`/`false`; deprecated, as `ka.req.pod.host_network`)";
     KaReqPodHostPid = "ka.req.pod.host_pid", K8sAudit, StringList, None, "`hostPID` (`true`/`false`)";
     KaReqPodContainersHostPort = "ka.req.pod.containers.host_port", K8sAudit, StringList, OptionalIndex, "the containers' host ports";
     KaReqPodContainersPrivileged = "ka.req.pod.containers.privileged", K8sAudit, StringList, OptionalIndex, "the containers' `privileged` (`true`/`false`)";

@@ -40,6 +40,9 @@ pub enum Command {
     /// Watch this host's processes, files and connections with eBPF and alert on runtime
     /// threats (Falco-compatible rules and JSON alerts). Needs root.
     Sensor(Box<crate::cmd::sensor::SensorArgs>),
+    /// Read Kubernetes audit logs (files, followed files, or the API server's audit webhook)
+    /// and alert on control-plane threats (Falco-compatible k8s_audit rules and JSON alerts).
+    Audit(Box<crate::cmd::audit::AuditArgs>),
 }
 
 /// Where the advisory database is: `--db`, else `BULWARK_DB`, else the cache directory.

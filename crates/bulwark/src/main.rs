@@ -6,6 +6,7 @@
 //! closed early (`bulwark scan … | head`).
 
 mod analyses;
+mod audit;
 mod cli;
 mod cmd;
 mod config;

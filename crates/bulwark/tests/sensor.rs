@@ -6,7 +6,7 @@
 //! (`CI` set), where they fail.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -533,5 +533,135 @@ fn rules_check_validates_falco_rule_files_with_file_and_line() {
         builtin.status.success(),
         "{}",
         String::from_utf8_lossy(&builtin.stderr)
+    );
+}
+
+/// The privileged-session record (AU016): a recorded `kubectl exec` audit event, and the live
+/// processes the sensor sees that exec run in a pod's container, joined into one record naming
+/// the user, the pod, the container, the command and every process.
+#[test]
+fn an_audited_exec_and_its_live_processes_make_one_session_record() {
+    if !can_run(true) {
+        return;
+    }
+    let _turn = serial();
+    let image = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/images/alpine-base.oci.tar")
+        .canonicalize()
+        .expect("../shared/images/alpine-base.oci.tar (the shared test data)");
+    let mut podman = Podman::new("cli-session");
+    let socket = podman.start_service();
+    let loaded = podman.ok(&["load", "-q", "-i", &image.display().to_string()]);
+    let image_ref = loaded.rsplit(": ").next().unwrap().trim().to_string();
+    // a container as the kubelet labels a pod's
+    podman.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "--name",
+        "k8s_api_api-7d9",
+        "--label",
+        "io.kubernetes.pod.name=api-7d9",
+        "--label",
+        "io.kubernetes.pod.namespace=shop",
+        "--label",
+        "io.kubernetes.container.name=api",
+        &image_ref,
+        "sleep",
+        "600",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.log");
+    std::fs::write(&audit, "").unwrap();
+    let sensor = SensorRun::start(
+        dir.path(),
+        &[
+            "--audit-log",
+            &audit.display().to_string(),
+            "--podman-socket",
+            &socket.display().to_string(),
+        ],
+    );
+    // the container's metadata is looked up at its first event: let that happen first
+    sh(&podman, "k8s_api_api-7d9", "root", "true");
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let now = || {
+        let ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        bulwark_rules::iso8601(u64::try_from(ns).unwrap(), "Z")
+    };
+    let script = "id >/dev/null; cat /etc/hostname >/dev/null";
+    let audit_event = |stage: &str, code: u16, received: &str| {
+        serde_json::json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request",
+            "auditID": "5e55a7f2-0000-4000-8000-000000000001", "stage": stage,
+            "requestURI": "/api/v1/namespaces/shop/pods/api-7d9/exec?command=sh&command=-c&command=id+%3E%2Fdev%2Fnull%3B+cat+%2Fetc%2Fhostname+%3E%2Fdev%2Fnull&container=api&stderr=true&stdout=true",
+            "verb": "create",
+            "user": {"username": "alice@example.com", "groups": ["devs", "system:authenticated"]},
+            "sourceIPs": ["203.0.113.7"], "userAgent": "kubectl/v1.31.0",
+            "objectRef": {"resource": "pods", "namespace": "shop", "name": "api-7d9",
+                          "subresource": "exec", "apiVersion": "v1"},
+            "responseStatus": {"code": code},
+            "requestReceivedTimestamp": received, "stageTimestamp": now()
+        })
+        .to_string()
+            + "\n"
+    };
+    let append = |line: String| {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&audit)
+            .unwrap();
+        f.write_all(line.as_bytes()).unwrap();
+    };
+    let received = now();
+    append(audit_event("ResponseStarted", 101, &received));
+    std::thread::sleep(Duration::from_millis(600));
+    sh(&podman, "k8s_api_api-7d9", "root", script);
+    std::thread::sleep(Duration::from_millis(800));
+    append(audit_event("ResponseComplete", 101, &received));
+    std::thread::sleep(Duration::from_millis(800));
+    let (status, stderr, alerts) = sensor.stop();
+    assert!(status.success(), "{stderr}");
+    let records: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["rule"] == "Privileged session record")
+        .collect();
+    assert_eq!(records.len(), 1, "{alerts:#?}\n{stderr}");
+    let f = &records[0]["output_fields"];
+    assert_eq!(f["ka.user.name"], "alice@example.com");
+    assert_eq!(f["ka.target.namespace"], "shop");
+    assert_eq!(f["ka.target.name"], "api-7d9");
+    assert_eq!(f["container.name"], "api");
+    assert_eq!(f["ka.sourceips"][0], "203.0.113.7");
+    assert!(f["bulwark.session.root_pid"].as_u64().is_some(), "{f:#}");
+    assert!(f["bulwark.session.ended"].is_string(), "{f:#}");
+    let processes: Vec<&str> = f["bulwark.session.processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        processes.first(),
+        Some(&format!("sh -c {script}").as_str()),
+        "{f:#}"
+    );
+    assert!(processes.contains(&"id"), "{processes:?}");
+    assert!(processes.contains(&"cat /etc/hostname"), "{processes:?}");
+    // the warm-up exec before the audited request is not part of it
+    assert!(!processes.contains(&"true"), "{processes:?}");
+    assert_eq!(
+        records[0]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| *t == "AU016")
+            .count(),
+        1
     );
 }

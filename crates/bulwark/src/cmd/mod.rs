@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod audit;
 mod checks;
 pub(crate) mod db;
 pub(crate) mod reach;
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Reach(args) => reach::run(&args),
         Command::WhoCan(args) => who_can::run(&args),
         Command::Sensor(args) => sensor::run(&args),
+        Command::Audit(args) => audit::run(&args),
     }
 }

@@ -133,25 +133,39 @@ fn check_files(files: &[std::path::PathBuf]) -> anyhow::Result<u8> {
                 count(&|s| *s == bulwark_rules::RuleStatus::Disabled),
                 count(&|s| matches!(s, bulwark_rules::RuleStatus::Unsupported(_)))
             );
-            let partial = partially_answered(set);
-            let syscall_enabled = set
-                .rules()
-                .iter()
-                .filter(|r| {
-                    r.status == bulwark_rules::RuleStatus::Enabled
-                        && r.source == bulwark_rules::Source::Syscall
-                })
-                .count();
-            if syscall_enabled > 0 {
+            for (source, events, filler) in [
+                (
+                    bulwark_rules::Source::Syscall,
+                    "the sensor's events",
+                    "the sensor does not fill",
+                ),
+                (
+                    bulwark_rules::Source::K8sAudit,
+                    "audit events",
+                    "audit events do not carry",
+                ),
+            ] {
+                let partial = partially_answered(set, source);
+                let enabled = set
+                    .rules()
+                    .iter()
+                    .filter(|r| {
+                        r.status == bulwark_rules::RuleStatus::Enabled && r.source == source
+                    })
+                    .count();
+                if enabled == 0 {
+                    continue;
+                }
                 let _ = writeln!(
                     err,
-                    "{} of the {syscall_enabled} enabled syscall rules run fully on the sensor's events",
-                    syscall_enabled - partial.len()
+                    "{} of the {enabled} enabled {} rules run fully on {events}",
+                    enabled - partial.len(),
+                    source.as_str()
                 );
                 for (rule, missing) in &partial {
                     let _ = writeln!(
                         err,
-                        "  partly: {rule:?} compares fields the sensor does not fill ({}), which never match",
+                        "  partly: {rule:?} compares fields {filler} ({}), which never match",
                         missing.join(", ")
                     );
                 }
@@ -175,20 +189,24 @@ fn check_files(files: &[std::path::PathBuf]) -> anyhow::Result<u8> {
     Ok(u8::from(failed))
 }
 
-/// Enabled syscall rules whose conditions name fields the sensor's events do not answer, with
-/// those fields.
-pub fn partially_answered(set: &bulwark_rules::RuleSet) -> Vec<(String, Vec<&'static str>)> {
+/// Enabled rules of `source` whose conditions name fields our events of that source (the
+/// sensor's, or audit events) do not answer, with those fields.
+pub fn partially_answered(
+    set: &bulwark_rules::RuleSet,
+    source: bulwark_rules::Source,
+) -> Vec<(String, Vec<&'static str>)> {
+    let answered = match source {
+        bulwark_rules::Source::Syscall => crate::runtime::adapter::ANSWERED,
+        bulwark_rules::Source::K8sAudit => crate::audit::adapter::ANSWERED,
+    };
     set.rules()
         .iter()
-        .filter(|r| {
-            r.status == bulwark_rules::RuleStatus::Enabled
-                && r.source == bulwark_rules::Source::Syscall
-        })
+        .filter(|r| r.status == bulwark_rules::RuleStatus::Enabled && r.source == source)
         .filter_map(|r| {
             let missing: Vec<&'static str> = r
                 .condition_fields()
                 .into_iter()
-                .filter(|f| !crate::runtime::adapter::ANSWERED.contains(f))
+                .filter(|f| !answered.contains(f))
                 .map(bulwark_rules::Field::name)
                 .collect();
             (!missing.is_empty()).then(|| (r.name.clone(), missing))

@@ -6,6 +6,7 @@ pub mod adapter;
 pub mod context;
 pub mod metrics;
 pub mod noise;
+pub mod pipeline;
 pub mod sinks;
 
 /// Bulwark's default runtime rules (docs/runtime-rules.md).

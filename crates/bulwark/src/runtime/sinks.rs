@@ -59,6 +59,11 @@ impl LineSink {
         }
         self.out.flush()
     }
+
+    /// Flushes what is buffered.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// An HTTP webhook: alerts are POSTed one per request as JSON (what Falcosidekick accepts),

@@ -440,7 +440,7 @@ fn falcos_stable_rules_load_and_most_run_fully_on_the_sensors_events() {
         .iter()
         .filter(|r| r.status == bulwark_rules::RuleStatus::Enabled)
         .count();
-    let partial = crate::cmd::rules::partially_answered(&rules);
+    let partial = crate::cmd::rules::partially_answered(&rules, bulwark_rules::Source::Syscall);
     // Pinned: docs/runtime.md states these numbers.
     assert_eq!((rules.rules().len(), enabled), (25, 25));
     assert_eq!(
