@@ -2,6 +2,7 @@
 //! point. Run `cargo xtask help`.
 
 mod bench;
+mod bench_audit;
 mod bench_cluster;
 mod bench_image;
 mod bench_secrets;
@@ -50,6 +51,9 @@ Tasks:
   bench-sensor [--runs N]
                      (root) the runtime sensor's overhead on an exec loop, open loops and a
                      build, each without and with the sensor
+  bench-audit [--runs N]
+                     audit-log detection: events per second on one core through the rules,
+                     and the webhook's latency at 1,000 events per second
   setup              install what the test suite needs (cargo-fuzz; Debian packages as root)
 ";
 
@@ -78,6 +82,7 @@ fn main() -> anyhow::Result<()> {
         "bench-vuln" => bench_vuln::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         "bench-cluster" => bench_cluster::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         "bench-sensor" => bench_sensor::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
+        "bench-audit" => bench_audit::run(&root, flag_value(rest, "--runs")?.unwrap_or(3)),
         // Internal to bench-vuln, which runs it from a release build: times the matcher.
         "bench-vuln-match" => bench_vuln::match_child(rest),
         "setup" => setup(),

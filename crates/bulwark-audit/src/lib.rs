@@ -12,6 +12,7 @@
 pub mod decode;
 pub mod files;
 pub mod server;
+pub mod testing;
 
 pub use decode::{Decoded, Limits, Malformed, decode_document};
 

@@ -322,89 +322,6 @@ fn following_survives_rotation_and_a_restart_without_loss_or_repeats() {
     assert_eq!(names(&second), ["s4", "s5"], "no loss, no repeat: {stderr}");
 }
 
-fn openssl(args: &[&str], dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl (cargo xtask setup installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, as docs/audit-webhook.md
-/// makes them.
-fn certificates(dir: &Path) {
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=audit-ca",
-        ],
-        dir,
-    );
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
-    for (name, cn) in [("server", "bulwark-audit"), ("client", "kube-apiserver")] {
-        openssl(
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN={cn}"),
-            ],
-            dir,
-        );
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &format!("{name}.crt"),
-                "-days",
-                "2",
-                "-extfile",
-                &format!("{name}.ext"),
-            ],
-            dir,
-        );
-    }
-}
-
 fn post(dir: &Path, port: u16, body: &str, client_cert: bool) -> Result<String, String> {
     let mut c = Command::new("curl");
     c.current_dir(dir).args([
@@ -457,7 +374,7 @@ fn free_port() -> u16 {
 #[test]
 fn the_webhook_takes_batches_from_authenticated_clients_and_a_restart_repeats_none() {
     let dir = tmp("webhook");
-    certificates(&dir);
+    bulwark_audit::testing::openssl_certificates(&dir).unwrap();
     let state = dir.join("state");
     let (events, want) = example_events();
     let list = |evs: &[Value]| {

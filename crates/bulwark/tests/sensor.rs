@@ -246,6 +246,16 @@ fn host_attack_steps_give_exactly_their_alerts_and_the_sensor_stops_cleanly() {
 
 /// Runs `sh -c script` in the container as `user`; the exit status is not checked (some steps
 /// are meant to fail, like a mount without privileges).
+/// Loads the shared `alpine-base` image into the private podman; its reference.
+fn load_alpine(podman: &Podman) -> String {
+    let image = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/images/alpine-base.oci.tar")
+        .canonicalize()
+        .expect("../shared/images/alpine-base.oci.tar (the shared test data)");
+    let loaded = podman.ok(&["load", "-q", "-i", &image.display().to_string()]);
+    loaded.rsplit(": ").next().unwrap().trim().to_string()
+}
+
 fn sh(podman: &Podman, ctr: &str, user: &str, script: &str) {
     let _ = podman
         .command()
@@ -260,13 +270,8 @@ fn container_attack_steps_give_exactly_their_alerts_and_benign_work_none() {
         return;
     }
     let _turn = serial();
-    let image = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/images/alpine-base.oci.tar")
-        .canonicalize()
-        .expect("../shared/images/alpine-base.oci.tar (the shared test data)");
     let podman = Podman::new("cli-sensor");
-    let loaded = podman.ok(&["load", "-q", "-i", &image.display().to_string()]);
-    let image_ref = loaded.rsplit(": ").next().unwrap().trim().to_string();
+    let image_ref = load_alpine(&podman);
     let id = podman.ok(&[
         "run",
         "-d",
@@ -545,14 +550,9 @@ fn an_audited_exec_and_its_live_processes_make_one_session_record() {
         return;
     }
     let _turn = serial();
-    let image = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/images/alpine-base.oci.tar")
-        .canonicalize()
-        .expect("../shared/images/alpine-base.oci.tar (the shared test data)");
     let mut podman = Podman::new("cli-session");
     let socket = podman.start_service();
-    let loaded = podman.ok(&["load", "-q", "-i", &image.display().to_string()]);
-    let image_ref = loaded.rsplit(": ").next().unwrap().trim().to_string();
+    let image_ref = load_alpine(&podman);
     // a container as the kubelet labels a pod's
     podman.ok(&[
         "run",

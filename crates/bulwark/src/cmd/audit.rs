@@ -13,11 +13,13 @@ use anyhow::{Context as _, bail};
 use bulwark_audit::files::{FileStats, Follower, OffsetStore, StartAt, log_set, read_file};
 use bulwark_audit::server::{Batch, WebhookConfig, WebhookServer};
 use bulwark_audit::{Limits, Malformed};
-use bulwark_rules::{OutputOptions, Priority, RuleSet, RuleStatus};
+use bulwark_rules::{OutputOptions, Priority, RuleSet};
 use clap::Args;
 use serde_json::Value;
 
-use super::sensor::{AlertOutputArgs, load_rules_with, parse_priority, pipeline_config, stop_flag};
+use super::sensor::{
+    AlertOutputArgs, parse_priority, pipeline_config, prepare_rules, state_dir, stop_flag,
+};
 use crate::audit::adapter::AuditEvent;
 use crate::audit::failures::FailureTracker;
 use crate::runtime::context::Context;
@@ -116,17 +118,10 @@ fn parse_failures(s: &str) -> Result<(usize, u64), String> {
     Ok((n, secs))
 }
 
-fn default_state_dir() -> PathBuf {
-    std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from("/var/lib"))
-        .join("bulwark/audit")
-}
-
 /// Loads the built-in audit rules (unless left out) and `files`.
+#[cfg(test)]
 pub fn load_audit_rules(files: &[PathBuf], defaults: bool) -> anyhow::Result<RuleSet> {
-    load_rules_with(defaults.then_some((AUDIT_RULES_NAME, AUDIT_RULES)), files)
+    super::sensor::load_rules_with(defaults.then_some((AUDIT_RULES_NAME, AUDIT_RULES)), files)
 }
 
 /// Events through the rules into the pipeline.
@@ -179,19 +174,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
     if args.files.is_empty() && args.listen.is_none() {
         bail!("nothing to read: give --file PATH (with --follow to keep reading) or --listen ADDR");
     }
-    let mut rules = load_audit_rules(&args.rules, !args.no_default_rules)?;
-    if let Some(p) = args.min_priority {
-        rules.set_min_priority(p);
-    }
-    let enabled = rules
-        .rules()
-        .iter()
-        .filter(|r| r.status == RuleStatus::Enabled)
-        .count();
-    eprintln!(
-        "bulwark audit: {enabled} of {} rules enabled",
-        rules.rules().len()
-    );
+    let rules = prepare_rules(
+        (!args.no_default_rules).then_some((AUDIT_RULES_NAME, AUDIT_RULES)),
+        &args.rules,
+        args.min_priority,
+        "audit",
+    )?;
     let metrics = Arc::new(Mutex::new(Metrics::default()));
     let pipeline = Pipeline::new(&pipeline_config(&args.output_args), metrics)?;
     let (n, secs) = args.failed_requests;
@@ -231,7 +219,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
         return finish(d);
     }
 
-    let state = args.state_dir.clone().unwrap_or_else(default_state_dir);
+    let state = args.state_dir.clone().unwrap_or_else(|| state_dir("audit"));
     std::fs::create_dir_all(&state)
         .with_context(|| format!("creating the state directory {}", state.display()))?;
     let mut store = OffsetStore::open(&state.join("offsets.json"))

@@ -66,6 +66,16 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
                 eprintln!("the built-in runtime rules do not load: {e:#}");
                 return Ok(1);
             }
+            if let Err(e) = crate::cmd::sensor::load_rules_with(
+                Some((
+                    crate::cmd::audit::AUDIT_RULES_NAME,
+                    crate::cmd::audit::AUDIT_RULES,
+                )),
+                &[],
+            ) {
+                eprintln!("the built-in audit rules do not load: {e:#}");
+                return Ok(1);
+            }
             let problems = check_rules(&set);
             let mut err = std::io::stderr().lock();
             for p in &problems {

@@ -166,17 +166,27 @@ pub fn show(d: &Diagnostic) -> String {
     )
 }
 
-fn default_spool() -> PathBuf {
+/// `$XDG_STATE_HOME/bulwark/<sub>`, else `~/.local/state/bulwark/<sub>`, else
+/// `/var/lib/bulwark/<sub>`.
+pub fn state_dir(sub: &str) -> PathBuf {
     std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .unwrap_or_else(|| PathBuf::from("/var/lib"))
-        .join("bulwark/spool")
+        .join("bulwark")
+        .join(sub)
 }
 
-pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
-    let mut rules = load_rules(&args.rules, !args.no_default_rules)?;
-    if let Some(p) = args.min_priority {
+/// Loads the rules (a built-in file, then `files`), applies `--min-priority`, and says on
+/// stderr how many are enabled (`who`: the command's name).
+pub fn prepare_rules(
+    builtin: Option<(&str, &str)>,
+    files: &[PathBuf],
+    min_priority: Option<Priority>,
+    who: &str,
+) -> anyhow::Result<RuleSet> {
+    let mut rules = load_rules_with(builtin, files)?;
+    if let Some(p) = min_priority {
         rules.set_min_priority(p);
     }
     let enabled = rules
@@ -185,9 +195,19 @@ pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
         .filter(|r| r.status == RuleStatus::Enabled)
         .count();
     eprintln!(
-        "bulwark sensor: {enabled} of {} rules enabled",
+        "bulwark {who}: {enabled} of {} rules enabled",
         rules.rules().len()
     );
+    Ok(rules)
+}
+
+pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
+    let rules = prepare_rules(
+        (!args.no_default_rules).then_some((DEFAULT_RULES_NAME, DEFAULT_RULES)),
+        &args.rules,
+        args.min_priority,
+        "sensor",
+    )?;
     let stop = stop_flag()?;
     let metrics_state = Arc::new(Mutex::new(Metrics::default()));
     let mut pipeline = Pipeline::new(
@@ -362,7 +382,7 @@ pub fn pipeline_config(o: &AlertOutputArgs) -> PipelineConfig {
         },
         output: o.output.clone(),
         webhook: o.webhook.clone(),
-        spool: o.spool.clone().unwrap_or_else(default_spool),
+        spool: o.spool.clone().unwrap_or_else(|| state_dir("spool")),
         dedup_window: (o.dedup_window > 0).then(|| Duration::from_secs(o.dedup_window)),
         rate_limit: o.rate_limit,
     }
