@@ -133,7 +133,10 @@ fn generate(root: &Path, path: &Path) -> anyhow::Result<usize> {
     for i in 0..EVENTS {
         let e = if i % 10 == 9 {
             interesting += 1;
-            examples[(i / 10) % examples.len()].clone()
+            let mut e = examples[(i / 10) % examples.len()].clone();
+            // every event its own audit id, as the API server writes them (repeats are dropped)
+            e["auditID"] = format!("bench-ex-{i:08}").into();
+            e
         } else {
             noise_event(i)
         };

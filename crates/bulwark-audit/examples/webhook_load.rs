@@ -43,12 +43,13 @@ fn run() -> Result<(), String> {
     let rate: f64 = arg(&args, 5)?.parse().map_err(|e| format!("rate: {e}"))?;
     let batch: usize = arg(&args, 6)?.parse().map_err(|e| format!("batch: {e}"))?;
     let secs: f64 = arg(&args, 7)?.parse().map_err(|e| format!("secs: {e}"))?;
-    let events: Vec<String> = std::fs::read_to_string(arg(&args, 8)?)
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(arg(&args, 8)?)
         .map_err(|e| format!("{}: {e}", args[8]))?
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", args[8]))?;
     if events.is_empty() || batch == 0 || rate <= 0.0 {
         return Err("no events, or a zero batch or rate".into());
     }
@@ -87,8 +88,14 @@ fn run() -> Result<(), String> {
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let items: Vec<&str> = (0..batch)
-            .map(|i| events[(b * batch + i) % events.len()].as_str())
+        // each event its own audit id, as the API server sends them (repeats are dropped)
+        let items: Vec<String> = (0..batch)
+            .map(|i| {
+                let n = b * batch + i;
+                let mut e = events[n % events.len()].clone();
+                e["auditID"] = format!("load-{n:09}").into();
+                e.to_string()
+            })
             .collect();
         let body = format!(
             r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{{}},"items":[{}]}}"#,

@@ -74,6 +74,8 @@ fn files_give_falco_alerts_with_malformed_lines_counted_and_gzip_read() {
     // a malformed line in the middle: counted with its line, the rest read
     let mut text = jsonl(&events[..half]);
     text.push_str("{\"kind\": \"Pod\"}\nnot json at all\n");
+    // a batch resent (same audit id and stage): evaluated once
+    text.push_str(&jsonl(&events[..1]));
     std::fs::write(&plain, text).unwrap();
     let gz = dir.join("older.log.gz");
     let mut enc = flate2::write::GzEncoder::new(
@@ -101,7 +103,10 @@ fn files_give_falco_alerts_with_malformed_lines_counted_and_gzip_read() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{} events, 2 malformed", events.len())),
+        stderr.contains(&format!(
+            "{} events, 2 malformed, 1 repeats dropped",
+            events.len()
+        )),
         "{stderr}"
     );
     // Falco's JSON alert shape, with our ids and MITRE tags

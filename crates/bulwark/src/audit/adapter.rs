@@ -112,6 +112,9 @@ pub struct AuditEvent<'a> {
     json: &'a Json,
     time_ns: u64,
     is_audit: bool,
+    /// `stage` and `objectRef`, looked up once: nearly every rule tests them.
+    stage: Option<&'a Json>,
+    object_ref: Option<&'a Json>,
 }
 
 impl<'a> AuditEvent<'a> {
@@ -132,13 +135,19 @@ impl<'a> AuditEvent<'a> {
             json,
             time_ns,
             is_audit: json.get("auditID").is_some(),
+            stage: json.get("stage"),
+            object_ref: json.get("objectRef"),
         }
     }
 
     /// The value at `keys` (each an object key, or an array index as Falco's JSON library
     /// reads numeric keys on arrays).
     fn at(&self, keys: &[&str]) -> Option<&'a Json> {
-        keys.iter().try_fold(self.json, |v, k| child(v, k))
+        match keys {
+            ["objectRef", rest @ ..] => rest.iter().try_fold(self.object_ref?, |v, k| child(v, k)),
+            ["stage"] => self.stage,
+            _ => keys.iter().try_fold(self.json, |v, k| child(v, k)),
+        }
     }
 
     /// A single value at `keys`, as text.
@@ -298,10 +307,16 @@ impl<'a> AuditEvent<'a> {
             return None;
         }
         let pointer = pointer.strip_prefix('/').unwrap_or(pointer);
+        if pointer == "stage" {
+            return self.stage.map(|v| Value::Str(text(v)));
+        }
         let mut v = self.json;
         for key in pointer.split('/') {
-            let key = key.replace("~1", "/").replace("~0", "~");
-            v = child(v, &key)?;
+            v = if key.contains('~') {
+                child(v, &key.replace("~1", "/").replace("~0", "~"))?
+            } else {
+                child(v, key)?
+            };
         }
         Some(Value::Str(text(v)))
     }

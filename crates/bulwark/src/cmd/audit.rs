@@ -39,6 +39,9 @@ const JOURNAL_ROTATE_BYTES: u64 = 64 << 20;
 const JOURNAL_KEEP: usize = 4;
 /// How many malformed inputs are printed.
 const SHOW_MALFORMED: usize = 5;
+/// How many recent (audit id, stage) pairs are remembered to drop repeats: a batch the API
+/// server resends because it never saw our 200, or a log line read twice.
+const RECENT_IDS: usize = 100_000;
 
 /// Arguments of `bulwark audit`.
 #[derive(Debug, Args)]
@@ -132,11 +135,40 @@ struct Detector {
     pipeline: Pipeline,
     events: u64,
     malformed: u64,
+    repeats: u64,
     shown: usize,
+    recent: std::collections::HashSet<u64>,
+    order: std::collections::VecDeque<u64>,
 }
 
 impl Detector {
+    /// Whether this event (its audit id and stage) was evaluated a moment ago.
+    fn repeated(&mut self, v: &Value) -> bool {
+        let Some(id) = v.get("auditID").and_then(Value::as_str) else {
+            return false;
+        };
+        let stage = v.get("stage").and_then(Value::as_str).unwrap_or_default();
+        // a 64-bit digest of (id, stage): a collision among 100,000 is about 1 in 10^9
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(id, stage), &mut h);
+        let key = std::hash::Hasher::finish(&h);
+        if !self.recent.insert(key) {
+            return true;
+        }
+        self.order.push_back(key);
+        if self.order.len() > RECENT_IDS
+            && let Some(old) = self.order.pop_front()
+        {
+            self.recent.remove(&old);
+        }
+        false
+    }
+
     fn event(&mut self, v: &Value) -> anyhow::Result<()> {
+        if self.repeated(v) {
+            self.repeats += 1;
+            return Ok(());
+        }
         self.events += 1;
         let ev = AuditEvent::new(v);
         if let Some(alert) = self.rules.alert(&ev, &self.opts) {
@@ -193,7 +225,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
         pipeline,
         events: 0,
         malformed: 0,
+        repeats: 0,
         shown: 0,
+        recent: std::collections::HashSet::new(),
+        order: std::collections::VecDeque::new(),
     };
     let limits = Limits::default();
 
@@ -419,6 +454,7 @@ fn finish(d: Detector) -> anyhow::Result<u8> {
         pipeline,
         events,
         malformed,
+        repeats,
         ..
     } = d;
     let (webhook, limited) = pipeline.finish()?;
@@ -429,7 +465,7 @@ fn finish(d: Detector) -> anyhow::Result<u8> {
         );
     }
     eprintln!(
-        "bulwark audit: {events} events, {malformed} malformed, {limited} alerts rate-limited"
+        "bulwark audit: {events} events, {malformed} malformed, {repeats} repeats dropped, {limited} alerts rate-limited"
     );
     Ok(0)
 }
