@@ -13,12 +13,12 @@ use anyhow::{Context as _, bail};
 use bulwark_audit::files::{FileStats, Follower, OffsetStore, StartAt, log_set, read_file};
 use bulwark_audit::server::{Batch, WebhookConfig, WebhookServer};
 use bulwark_audit::{Limits, Malformed};
-use bulwark_rules::{OutputOptions, Priority, RuleSet};
+use bulwark_rules::{OutputOptions, RuleSet};
 use clap::Args;
 use serde_json::Value;
 
 use super::sensor::{
-    AlertOutputArgs, parse_priority, pipeline_config, prepare_rules, state_dir, stop_flag,
+    AlertOutputArgs, RuleArgs, pipeline_config, prepare_rules, state_dir, stop_flag,
 };
 use crate::audit::adapter::AuditEvent;
 use crate::audit::failures::FailureTracker;
@@ -79,20 +79,11 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
-    /// Load this Falco rule file after the built-in audit rules (repeatable).
-    #[arg(long = "rules", value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
-
-    /// Do not load the built-in audit rules (only the `--rules` files).
-    #[arg(long)]
-    pub no_default_rules: bool,
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
 
     #[command(flatten)]
     pub output_args: AlertOutputArgs,
-
-    /// Only rules of this priority or more severe run.
-    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
-    pub min_priority: Option<Priority>,
 
     /// AU015: alert when N requests of one identity are refused (401/403) within SECS seconds;
     /// `0` turns it off.
@@ -206,12 +197,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
     if args.files.is_empty() && args.listen.is_none() {
         bail!("nothing to read: give --file PATH (with --follow to keep reading) or --listen ADDR");
     }
-    let rules = prepare_rules(
-        (!args.no_default_rules).then_some((AUDIT_RULES_NAME, AUDIT_RULES)),
-        &args.rules,
-        args.min_priority,
-        "audit",
-    )?;
+    let rules = prepare_rules((AUDIT_RULES_NAME, AUDIT_RULES), &args.rule_args, "audit")?;
     let metrics = Arc::new(Mutex::new(Metrics::default()));
     let pipeline = Pipeline::new(&pipeline_config(&args.output_args), metrics)?;
     let (n, secs) = args.failed_requests;

@@ -58,9 +58,9 @@ pub struct AlertOutputArgs {
     pub rate_limit: Option<f64>,
 }
 
-/// Arguments of `bulwark sensor`.
+/// Which rules run: the flags `bulwark sensor` and `bulwark audit` share.
 #[derive(Debug, Args)]
-pub struct SensorArgs {
+pub struct RuleArgs {
     /// Load this Falco rule file after the built-in rules (repeatable; later files may append
     /// to or override earlier ones, as in Falco).
     #[arg(long = "rules", value_name = "FILE")]
@@ -70,16 +70,23 @@ pub struct SensorArgs {
     #[arg(long)]
     pub no_default_rules: bool,
 
+    /// Only rules of this priority or more severe run (Falco's `priority` setting).
+    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
+    pub min_priority: Option<Priority>,
+}
+
+/// Arguments of `bulwark sensor`.
+#[derive(Debug, Args)]
+pub struct SensorArgs {
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
+
     #[command(flatten)]
     pub output_args: AlertOutputArgs,
 
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9376).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
-
-    /// Only rules of this priority or more severe run (Falco's `priority` setting).
-    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
-    pub min_priority: Option<Priority>,
 
     /// Also report every open of a path starting with PREFIX (repeatable), on top of the
     /// default filter; e.g. `/proc/` for rules on reads of /proc/PID/environ.
@@ -177,16 +184,11 @@ pub fn state_dir(sub: &str) -> PathBuf {
         .join(sub)
 }
 
-/// Loads the rules (a built-in file, then `files`), applies `--min-priority`, and says on
-/// stderr how many are enabled (`who`: the command's name).
-pub fn prepare_rules(
-    builtin: Option<(&str, &str)>,
-    files: &[PathBuf],
-    min_priority: Option<Priority>,
-    who: &str,
-) -> anyhow::Result<RuleSet> {
-    let mut rules = load_rules_with(builtin, files)?;
-    if let Some(p) = min_priority {
+/// Loads the rules (`builtin`, unless `--no-default-rules`, then the `--rules` files), applies
+/// `--min-priority`, and says on stderr how many are enabled (`who`: the command's name).
+pub fn prepare_rules(builtin: (&str, &str), args: &RuleArgs, who: &str) -> anyhow::Result<RuleSet> {
+    let mut rules = load_rules_with((!args.no_default_rules).then_some(builtin), &args.rules)?;
+    if let Some(p) = args.min_priority {
         rules.set_min_priority(p);
     }
     let enabled = rules
@@ -203,9 +205,8 @@ pub fn prepare_rules(
 
 pub fn run(args: &SensorArgs) -> anyhow::Result<u8> {
     let rules = prepare_rules(
-        (!args.no_default_rules).then_some((DEFAULT_RULES_NAME, DEFAULT_RULES)),
-        &args.rules,
-        args.min_priority,
+        (DEFAULT_RULES_NAME, DEFAULT_RULES),
+        &args.rule_args,
         "sensor",
     )?;
     let stop = stop_flag()?;
