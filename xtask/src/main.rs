@@ -286,7 +286,12 @@ fn fuzz_seeds(target: &str) -> &'static [&'static str] {
         "vex_sbom" => &["crates/bulwark-image/tests/data/sbom"],
         "runtime_rules" => &[
             "crates/bulwark-sensor/rules",
+            "crates/bulwark-audit/rules",
             "../shared/runtime/falco-0.35.1-tests/rules",
+        ],
+        "audit_decode" => &[
+            "crates/bulwark-audit/rules",
+            "../shared/runtime/falco-0.35.1-tests/trace_files/k8s_audit",
         ],
         "cluster_analyses" => &[
             "../shared/k8s/netpol-conformance/tests/anp_banp_blog_demo",
