@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use bulwark_audit::files::{FileStats, Follower, OffsetStore, StartAt, log_set, read_file};
+use bulwark_audit::files::{
+    Checkpoint, FileStats, Follower, OffsetStore, StartAt, log_set, read_file,
+};
 use bulwark_audit::server::{Batch, WebhookConfig, WebhookServer};
 use bulwark_audit::{Limits, Malformed};
 use bulwark_rules::{OutputOptions, RuleSet};
@@ -34,9 +36,8 @@ pub const AUDIT_RULES_NAME: &str = "bulwark_audit_rules.yaml (built in)";
 
 /// How often followed files are read.
 const POLL: Duration = Duration::from_millis(200);
-/// The webhook journal is rotated at this size; this many rotated journals are kept.
+/// The webhook journal is rotated at this size; rotated journals are deleted once read.
 const JOURNAL_ROTATE_BYTES: u64 = 64 << 20;
-const JOURNAL_KEEP: usize = 4;
 /// How many malformed inputs are printed.
 const SHOW_MALFORMED: usize = 5;
 /// How many recent (audit id, stage) pairs are remembered to drop repeats: a batch the API
@@ -251,6 +252,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
             followers.push(open_follower(arg, &limits, &store)?);
         }
     }
+    let mut journal_follower = None;
     let server = match &args.listen {
         Some(addr) => {
             let journal = state.join("webhook-journal.jsonl");
@@ -260,6 +262,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
                 server.local_addr()
             );
             followers.push(open_follower(&journal, &limits, &store)?);
+            journal_follower = Some(followers.len() - 1);
             Some(server)
         }
         None => None,
@@ -300,6 +303,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
             // position is saved: a crash repeats at most this round's events
             f.commit(&mut store)
                 .with_context(|| format!("saving the position in {}", f.path().display()))?;
+            if journal_follower == Some(i) {
+                prune_journals(f.path(), &f.checkpoint());
+            }
         }
         store.save().context("saving the followed positions")?;
         d.pipeline.tick()?;
@@ -421,17 +427,26 @@ impl Journal {
         std::fs::rename(&self.path, &rotated)
             .with_context(|| format!("rotating {}", self.path.display()))?;
         *self = Journal::open(&self.path)?;
-        // keep the newest few rotated journals
-        let mut old: Vec<PathBuf> = log_set(&self.path)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| p != &self.path)
-            .collect();
-        while old.len() > JOURNAL_KEEP {
-            let p = old.remove(0);
-            let _ = std::fs::remove_file(p);
-        }
         Ok(())
+    }
+}
+
+/// Deletes the rotated webhook journals once the follower has read past them: when its saved
+/// position is in the live journal, every rotated one was read to its end (the follower reads
+/// them first). The file the position is in is never deleted.
+fn prune_journals(live: &Path, at: &Checkpoint) {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(meta) = std::fs::metadata(live) else {
+        return;
+    };
+    if (meta.dev(), meta.ino()) != (at.device, at.inode) {
+        return;
+    }
+    for p in log_set(live).unwrap_or_default() {
+        let current = std::fs::metadata(&p).is_ok_and(|m| m.ino() == at.inode);
+        if p.file_name() != live.file_name() && !current {
+            let _ = std::fs::remove_file(&p);
+        }
     }
 }
 
@@ -454,4 +469,45 @@ fn finish(d: Detector) -> anyhow::Result<u8> {
         "bulwark audit: {events} events, {malformed} malformed, {repeats} repeats dropped, {limited} alerts rate-limited"
     );
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt as _;
+
+    use super::*;
+
+    fn checkpoint_of(path: &Path) -> Checkpoint {
+        let m = std::fs::metadata(path).unwrap();
+        Checkpoint {
+            device: m.dev(),
+            inode: m.ino(),
+            offset: 0,
+            line: 0,
+            fingerprint_len: 0,
+            fingerprint: String::new(),
+        }
+    }
+
+    #[test]
+    fn rotated_journals_are_deleted_only_once_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("webhook-journal.jsonl");
+        let rotated = dir
+            .path()
+            .join("webhook-journal-2026-11-27T10-00-00.000.jsonl");
+        let older = dir
+            .path()
+            .join("webhook-journal-2026-11-27T09-00-00.000.jsonl");
+        for p in [&live, &rotated, &older] {
+            std::fs::write(p, "{}\n").unwrap();
+        }
+        // still reading a rotated journal: nothing goes
+        prune_journals(&live, &checkpoint_of(&rotated));
+        assert!(rotated.exists() && older.exists() && live.exists());
+        // in the live journal: every rotated one was read
+        prune_journals(&live, &checkpoint_of(&live));
+        assert!(!rotated.exists() && !older.exists());
+        assert!(live.exists());
+    }
 }
