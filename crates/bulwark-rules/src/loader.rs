@@ -742,18 +742,7 @@ impl Reader<'_> {
             );
         }
         let items = decode_seq(item, "items", &ctx, false)?.unwrap_or_default();
-        let mut append = decode_bool(item, "append", &ctx, true)?.unwrap_or(false);
-        if append {
-            self.warn(&ctx, WarningCode::LOAD_DEPRECATED_ITEM, DEPRECATED_APPEND);
-        }
-        let overrides = decode_overrides(item, &["items"], &["items"], &ctx)?;
-        if append && !overrides.is_empty() {
-            return Err(yaml_validate(&ctx, ERROR_OVERRIDE_APPEND));
-        }
-        self.unknown_keys(item, LIST_KEYS, &ctx);
-        append |= overrides
-            .iter()
-            .any(|(k, o)| k == "items" && matches!(o, Override::Append));
+        let append = self.appends(item, "items", LIST_KEYS, &ctx)?;
         let id = col.cur_index;
         col.cur_index += 1;
         if append {
@@ -778,6 +767,25 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// Whether a list or macro appends to the earlier item of its name (`append: true`, which
+    /// is deprecated, or `override: {KEY: append}`), after checking that not both are given
+    /// and warning about unknown keys.
+    fn appends(&mut self, item: &Node, key: &str, known: &[&str], ctx: &Ctx) -> Result<bool, Fail> {
+        let append = decode_bool(item, "append", ctx, true)?.unwrap_or(false);
+        if append {
+            self.warn(ctx, WarningCode::LOAD_DEPRECATED_ITEM, DEPRECATED_APPEND);
+        }
+        let overrides = decode_overrides(item, &[key], &[key], ctx)?;
+        if append && !overrides.is_empty() {
+            return Err(yaml_validate(ctx, ERROR_OVERRIDE_APPEND));
+        }
+        self.unknown_keys(item, known, ctx);
+        Ok(append
+            || overrides
+                .iter()
+                .any(|(k, o)| k == key && matches!(o, Override::Append)))
+    }
+
     fn read_macro(&mut self, item: &Node, col: &mut Collector, parent: &Ctx) -> Result<(), Fail> {
         let (name, ctx) = item_name(item, "macro", ItemType::Macro, parent)?;
         if !is_identifier(&name) {
@@ -790,18 +798,7 @@ impl Reader<'_> {
         let cond = decode_str(item, "condition", &ctx, false)?
             .unwrap_or_default()
             .to_string();
-        let mut append = decode_bool(item, "append", &ctx, true)?.unwrap_or(false);
-        if append {
-            self.warn(&ctx, WarningCode::LOAD_DEPRECATED_ITEM, DEPRECATED_APPEND);
-        }
-        let overrides = decode_overrides(item, &["condition"], &["condition"], &ctx)?;
-        if append && !overrides.is_empty() {
-            return Err(yaml_validate(&ctx, ERROR_OVERRIDE_APPEND));
-        }
-        self.unknown_keys(item, MACRO_KEYS, &ctx);
-        append |= overrides
-            .iter()
-            .any(|(k, o)| k == "condition" && matches!(o, Override::Append));
+        let append = self.appends(item, "condition", MACRO_KEYS, &ctx)?;
         self.check_condition_budget(col, &cond, &ctx)?;
         let id = col.cur_index;
         col.cur_index += 1;

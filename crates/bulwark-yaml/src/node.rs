@@ -152,6 +152,23 @@ impl Node {
         self.as_scalar().map(|s| s.text.as_str())
     }
 
+    /// A scalar, or a sequence's scalars, as strings (the shape of test-suite and config keys
+    /// that take one value or a list: `rules_file: a.yaml` or `rules_file: [a.yaml, b.yaml]`).
+    /// Anything else: none.
+    pub fn as_strings(&self) -> Vec<String> {
+        match self.as_seq() {
+            Some(items) => items
+                .iter()
+                .filter_map(Node::as_str)
+                .map(ToString::to_string)
+                .collect(),
+            None => self
+                .as_str()
+                .map(|s| vec![s.to_string()])
+                .unwrap_or_default(),
+        }
+    }
+
     /// A boolean, resolved as YAML 1.1 does for the API server (`true`, `yes`, `on`, `y`, …).
     /// Quoted strings are not booleans: the API server rejects `"true"` for a boolean field.
     pub fn as_bool(&self) -> Option<bool> {
@@ -293,6 +310,21 @@ pub fn resolve_int(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_value_or_a_list_reads_as_strings() {
+        let doc = |t: &str| {
+            crate::parse_yaml(t, &crate::Limits::default())
+                .remove(0)
+                .unwrap()
+        };
+        let m = doc("a: x.yaml\nb: [x.yaml, y.yaml, {k: v}]\nc: {k: v}\nd: null\n");
+        let get = |k: &str| m.entry(k).unwrap().value.as_strings();
+        assert_eq!(get("a"), ["x.yaml"]);
+        assert_eq!(get("b"), ["x.yaml", "y.yaml"]);
+        assert!(get("c").is_empty());
+        assert!(get("d").is_empty());
+    }
 
     #[test]
     fn yaml11_booleans_resolve_only_when_plain() {

@@ -5,6 +5,8 @@
 //! Needs root, podman and runc: without them the tests say why and pass, except under CI
 //! (`CI` set), where they fail.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -220,18 +222,7 @@ fn host_attack_steps_give_exactly_their_alerts_and_the_sensor_stops_cleanly() {
         .iter()
         .find(|a| a["rule"] == "Reverse shell")
         .unwrap();
-    for key in [
-        "time",
-        "rule",
-        "priority",
-        "output",
-        "output_fields",
-        "source",
-        "tags",
-        "hostname",
-    ] {
-        assert!(a.get(key).is_some(), "{key} missing: {a:#}");
-    }
+    common::assert_falco_alert(a);
     assert_eq!(a["priority"], "Critical");
     assert_eq!(a["source"], "syscall");
     assert!(

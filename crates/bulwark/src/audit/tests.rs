@@ -117,17 +117,7 @@ fn push_event(v: Json, events: &mut Vec<Json>, log: &mut Vec<String>) {
 }
 
 fn strings(n: Option<&Node>) -> Vec<String> {
-    match n {
-        Some(n) => match n.as_seq() {
-            Some(s) => s
-                .iter()
-                .filter_map(Node::as_str)
-                .map(ToString::to_string)
-                .collect(),
-            None => n.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
-        },
-        None => Vec::new(),
-    }
+    n.map(Node::as_strings).unwrap_or_default()
 }
 
 /// The trace of `-o plugins[0].open_params=trace_files/...`.

@@ -99,3 +99,19 @@ impl jsonschema::Retrieve for LocalSchemas {
         Ok(serde_json::from_str(&text)?)
     }
 }
+
+/// Asserts `alert` has Falco's `json_output` keys (what Falcosidekick and Falco pipelines read).
+pub fn assert_falco_alert(alert: &Value) {
+    for key in [
+        "time",
+        "rule",
+        "priority",
+        "output",
+        "output_fields",
+        "source",
+        "tags",
+        "hostname",
+    ] {
+        assert!(alert.get(key).is_some(), "{key} missing: {alert:#}");
+    }
+}
